@@ -1,0 +1,31 @@
+# Third-party libraries. Each is found as an installed package: vcpkg (see
+# vcpkg.json and CMakePresets.json) or the system's (Debian package names in
+# the README). Nothing is downloaded at configure time.
+
+find_package(PkgConfig QUIET)
+
+# c-blosc 1.x. vcpkg ships a CMake config; Debian ships only blosc.pc.
+find_package(blosc CONFIG QUIET)
+if (TARGET blosc_shared)
+    add_library(acquire_zarr_blosc INTERFACE)
+    target_link_libraries(acquire_zarr_blosc INTERFACE blosc_shared)
+elseif (TARGET blosc_static)
+    add_library(acquire_zarr_blosc INTERFACE)
+    target_link_libraries(acquire_zarr_blosc INTERFACE blosc_static)
+else ()
+    if (NOT PkgConfig_FOUND)
+        message(FATAL_ERROR "c-blosc not found: install libblosc-dev (Debian) or use the vcpkg preset")
+    endif ()
+    pkg_check_modules(BLOSC REQUIRED IMPORTED_TARGET blosc)
+    add_library(acquire_zarr_blosc INTERFACE)
+    target_link_libraries(acquire_zarr_blosc INTERFACE PkgConfig::BLOSC)
+endif ()
+
+find_package(nlohmann_json 3.10 CONFIG REQUIRED)
+
+if (BUILD_TESTING)
+    find_package(GTest CONFIG QUIET)
+    if (NOT GTest_FOUND)
+        find_package(GTest REQUIRED)
+    endif ()
+endif ()

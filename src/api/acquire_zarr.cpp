@@ -1,0 +1,237 @@
+// The C boundary: the only place where exceptions become status codes.
+#include "acquire.zarr.h"
+
+#include "../stream/stream.hh"
+#include "../util/error.hh"
+#include "../util/log.hh"
+
+#include <cstdlib>
+#include <new>
+#include <string>
+
+#ifndef ACQUIRE_ZARR_VERSION
+#error "ACQUIRE_ZARR_VERSION must be defined by the build"
+#endif
+
+struct ZarrStream_s
+{
+    explicit ZarrStream_s(const ZarrStreamSettings* settings)
+      : stream(settings)
+    {
+    }
+    zarr::Stream stream;
+};
+
+namespace {
+
+thread_local std::string t_last_error;
+
+ZarrStatusCode
+record(ZarrStatusCode code, const std::string& message, bool log_it = true)
+{
+    t_last_error = message;
+    if (log_it) {
+        zarr::log::error(message);
+    }
+    return code;
+}
+
+/// Runs `fn`, mapping every exception to a status code and a last-error text.
+template<typename Fn>
+ZarrStatusCode
+guarded(const char* what, Fn&& fn)
+{
+    try {
+        fn();
+        return ZarrStatusCode_Success;
+    } catch (const zarr::Error& e) {
+        // Refusing to overwrite is an answer, not a failure worth an Error line.
+        return record(e.code(), e.what(),
+                      e.code() != ZarrStatusCode_WillNotOverwrite);
+    } catch (const std::bad_alloc&) {
+        return record(ZarrStatusCode_OutOfMemory,
+                      zarr::cat(what, ": out of memory"));
+    } catch (const std::exception& e) {
+        return record(ZarrStatusCode_InternalError,
+                      zarr::cat(what, ": internal error: ", e.what()));
+    } catch (...) {
+        return record(ZarrStatusCode_InternalError,
+                      zarr::cat(what, ": unknown internal error"));
+    }
+}
+
+} // namespace
+
+extern "C" {
+
+const char*
+Zarr_get_api_version(void)
+{
+    return ACQUIRE_ZARR_VERSION;
+}
+
+ZarrStatusCode
+Zarr_set_log_level(ZarrLogLevel level)
+{
+    if (static_cast<unsigned>(level) >= ZarrLogLevelCount) {
+        return record(ZarrStatusCode_InvalidArgument,
+                      zarr::cat("log level ", static_cast<int>(level),
+                                " is not a ZarrLogLevel (0..",
+                                ZarrLogLevelCount - 1, ")"));
+    }
+    zarr::log::set_level(level);
+    return ZarrStatusCode_Success;
+}
+
+ZarrLogLevel
+Zarr_get_log_level(void)
+{
+    return zarr::log::level();
+}
+
+const char*
+Zarr_get_status_message(ZarrStatusCode code)
+{
+    switch (code) {
+        case ZarrStatusCode_Success:
+            return "Success";
+        case ZarrStatusCode_InvalidArgument:
+            return "Invalid argument";
+        case ZarrStatusCode_Overflow:
+            return "Buffer overflow";
+        case ZarrStatusCode_InvalidIndex:
+            return "Invalid index";
+        case ZarrStatusCode_NotYetImplemented:
+            return "Not yet implemented";
+        case ZarrStatusCode_InternalError:
+            return "Internal error";
+        case ZarrStatusCode_OutOfMemory:
+            return "Out of memory";
+        case ZarrStatusCode_IOError:
+            return "I/O error";
+        case ZarrStatusCode_CompressionError:
+            return "Compression error";
+        case ZarrStatusCode_InvalidSettings:
+            return "Invalid settings";
+        case ZarrStatusCode_WillNotOverwrite:
+            return "Will not overwrite existing data";
+        case ZarrStatusCodeCount:
+            break;
+    }
+    return "Unknown status code";
+}
+
+const char*
+Zarr_get_last_error(void)
+{
+    return t_last_error.c_str();
+}
+
+ZarrStatusCode
+ZarrStreamSettings_create_dimension_array(ZarrStreamSettings* settings,
+                                          size_t dimension_count)
+{
+    if (settings == nullptr) {
+        return record(ZarrStatusCode_InvalidArgument,
+                      "ZarrStreamSettings_create_dimension_array: settings is NULL");
+    }
+    if (dimension_count == 0) {
+        return record(ZarrStatusCode_InvalidArgument,
+                      "ZarrStreamSettings_create_dimension_array: "
+                      "dimension_count is 0");
+    }
+    auto* dims = static_cast<ZarrDimensionProperties*>(
+      std::calloc(dimension_count, sizeof(ZarrDimensionProperties)));
+    if (dims == nullptr) {
+        return record(ZarrStatusCode_OutOfMemory,
+                      zarr::cat("ZarrStreamSettings_create_dimension_array: "
+                                "cannot allocate ",
+                                dimension_count, " dimensions"));
+    }
+    ZarrStreamSettings_destroy_dimension_array(settings);
+    settings->dimensions = dims;
+    settings->dimension_count = dimension_count;
+    return ZarrStatusCode_Success;
+}
+
+void
+ZarrStreamSettings_destroy_dimension_array(ZarrStreamSettings* settings)
+{
+    if (settings == nullptr) {
+        return;
+    }
+    std::free(settings->dimensions);
+    settings->dimensions = nullptr;
+    settings->dimension_count = 0;
+}
+
+ZarrStream*
+ZarrStream_create(ZarrStreamSettings* settings)
+{
+    ZarrStream* stream = nullptr;
+    const ZarrStatusCode code = guarded("ZarrStream_create", [&] {
+        stream = new ZarrStream_s(settings);
+    });
+    return code == ZarrStatusCode_Success ? stream : nullptr;
+}
+
+void
+ZarrStream_destroy(ZarrStream* stream)
+{
+    (void)ZarrStream_close(stream);
+}
+
+ZarrStatusCode
+ZarrStream_close(ZarrStream* stream)
+{
+    if (stream == nullptr) {
+        return ZarrStatusCode_Success;
+    }
+    const ZarrStatusCode code =
+      guarded("ZarrStream_close", [&] { stream->stream.close(); });
+    guarded("ZarrStream_close", [&] { delete stream; });
+    return code;
+}
+
+ZarrStatusCode
+ZarrStream_append(ZarrStream* stream,
+                  const void* data,
+                  size_t bytes_in,
+                  size_t* bytes_out)
+{
+    size_t accepted = 0;
+    ZarrStatusCode code = ZarrStatusCode_Success;
+    if (stream == nullptr) {
+        code = record(ZarrStatusCode_InvalidArgument,
+                      "ZarrStream_append: stream is NULL");
+    } else {
+        code = guarded("ZarrStream_append", [&] {
+            stream->stream.append(static_cast<const uint8_t*>(data), bytes_in,
+                                  accepted);
+        });
+    }
+    if (bytes_out != nullptr) {
+        *bytes_out = accepted;
+    }
+    return code;
+}
+
+ZarrStatusCode
+ZarrStream_write_custom_metadata(ZarrStream* stream,
+                                 const char* custom_metadata,
+                                 bool overwrite)
+{
+    if (stream == nullptr) {
+        return record(ZarrStatusCode_InvalidArgument,
+                      "ZarrStream_write_custom_metadata: stream is NULL");
+    }
+    if (custom_metadata == nullptr) {
+        return record(ZarrStatusCode_InvalidArgument,
+                      "ZarrStream_write_custom_metadata: custom_metadata is NULL");
+    }
+    return guarded("ZarrStream_write_custom_metadata", [&] {
+        stream->stream.write_custom_metadata(custom_metadata, overwrite);
+    });
+}
+
+} // extern "C"

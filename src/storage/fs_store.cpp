@@ -1,0 +1,265 @@
+#include "store.hh"
+
+#include "../util/error.hh"
+
+#include <atomic>
+#include <cerrno>
+#include <cstring>
+#include <fcntl.h>
+#include <filesystem>
+#include <fstream>
+#include <mutex>
+#include <sstream>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <unordered_set>
+
+namespace fs = std::filesystem;
+
+namespace zarr::storage {
+
+void
+Store::put(const std::string& key, const uint8_t* data, size_t n)
+{
+    auto sink = open_sink(key);
+    sink->write(0, data, n);
+    sink->finalize();
+}
+
+namespace {
+
+[[noreturn]] void
+fail_errno(const std::string& what, const fs::path& path, int err)
+{
+    fail(ZarrStatusCode_IOError,
+         what,
+         " '",
+         path.string(),
+         "': ",
+         std::strerror(err));
+}
+
+class FileSink final : public Sink
+{
+  public:
+    FileSink(fs::path path, int fd)
+      : path_(std::move(path))
+      , fd_(fd)
+    {
+    }
+    ~FileSink() override
+    {
+        if (fd_ >= 0) {
+            ::close(fd_);
+        }
+    }
+
+    void write(uint64_t offset, const uint8_t* data, size_t n) override
+    {
+        while (n > 0) {
+            const ssize_t w = ::pwrite(fd_, data, n, static_cast<off_t>(offset));
+            if (w < 0) {
+                if (errno == EINTR) {
+                    continue;
+                }
+                fail_errno("cannot write", path_, errno);
+            }
+            data += w;
+            n -= static_cast<size_t>(w);
+            offset += static_cast<uint64_t>(w);
+        }
+    }
+
+    void finalize() override
+    {
+        if (fd_ < 0) {
+            return;
+        }
+        const int fd = fd_;
+        fd_ = -1;
+        if (::fdatasync(fd) != 0) {
+            const int err = errno;
+            ::close(fd);
+            fail_errno("cannot sync", path_, err);
+        }
+        if (::close(fd) != 0) {
+            fail_errno("cannot close", path_, errno);
+        }
+    }
+
+  private:
+    fs::path path_;
+    int fd_;
+};
+
+class FilesystemStore final : public Store
+{
+  public:
+    explicit FilesystemStore(fs::path root)
+      : root_(std::move(root))
+    {
+        make_dirs(root_);
+    }
+
+    std::unique_ptr<Sink> open_sink(const std::string& key) override
+    {
+        const fs::path path = root_ / key;
+        make_dirs(path.parent_path());
+        const int fd =
+          ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+        if (fd < 0) {
+            fail_errno("cannot create", path, errno);
+        }
+        return std::make_unique<FileSink>(path, fd);
+    }
+
+    void put_atomic(const std::string& key, std::string_view data) override
+    {
+        const fs::path path = root_ / key;
+        make_dirs(path.parent_path());
+        // A unique temporary name beside the target, then rename(2), which
+        // replaces the target atomically.
+        static std::atomic<uint64_t> counter{ 0 };
+        const fs::path tmp =
+          path.parent_path() /
+          (cat(".", path.filename().string(), ".", ::getpid(), ".",
+               counter.fetch_add(1), ".tmp"));
+        {
+            const int fd =
+              ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+            if (fd < 0) {
+                fail_errno("cannot create", tmp, errno);
+            }
+            FileSink sink(tmp, fd);
+            try {
+                sink.write(0, reinterpret_cast<const uint8_t*>(data.data()),
+                           data.size());
+                sink.finalize();
+            } catch (...) {
+                ::unlink(tmp.c_str());
+                throw;
+            }
+        }
+        if (::rename(tmp.c_str(), path.c_str()) != 0) {
+            const int err = errno;
+            ::unlink(tmp.c_str());
+            fail_errno("cannot rename into place", path, err);
+        }
+    }
+
+    std::optional<std::string> get(const std::string& key) override
+    {
+        const fs::path path = root_ / key;
+        std::ifstream in(path, std::ios::binary);
+        if (!in) {
+            return std::nullopt;
+        }
+        std::ostringstream content;
+        content << in.rdbuf();
+        return content.str();
+    }
+
+    bool exists(const std::string& key) override
+    {
+        std::error_code ec;
+        return fs::exists(root_ / key, ec);
+    }
+
+    void clear() override
+    {
+        std::error_code ec;
+        for (const auto& entry : fs::directory_iterator(root_, ec)) {
+            fs::remove_all(entry.path(), ec);
+            if (ec) {
+                fail(ZarrStatusCode_IOError,
+                     "cannot delete '",
+                     entry.path().string(),
+                     "': ",
+                     ec.message());
+            }
+        }
+        if (ec) {
+            fail(ZarrStatusCode_IOError,
+                 "cannot list '",
+                 root_.string(),
+                 "': ",
+                 ec.message());
+        }
+        std::lock_guard lock(dirs_mutex_);
+        known_dirs_.clear();
+        known_dirs_.insert(root_.string());
+    }
+
+    void sync() override
+    {
+        std::unordered_set<std::string> dirs;
+        {
+            std::lock_guard lock(dirs_mutex_);
+            dirs = known_dirs_;
+        }
+        for (const auto& dir : dirs) {
+            const int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+            if (fd < 0) {
+                fail_errno("cannot open directory", dir, errno);
+            }
+            const int rc = ::fsync(fd);
+            const int err = errno;
+            ::close(fd);
+            if (rc != 0 && err != EINVAL) { // some filesystems refuse dir fsync
+                fail_errno("cannot sync directory", dir, err);
+            }
+        }
+    }
+
+    std::string describe(const std::string& key) const override
+    {
+        return (root_ / key).string();
+    }
+
+  private:
+    void make_dirs(const fs::path& dir)
+    {
+        const std::string name = dir.string();
+        {
+            std::lock_guard lock(dirs_mutex_);
+            if (known_dirs_.contains(name)) {
+                return;
+            }
+        }
+        std::error_code ec;
+        fs::create_directories(dir, ec);
+        if (ec || !fs::is_directory(dir)) {
+            fail(ZarrStatusCode_IOError,
+                 "cannot create directory '",
+                 name,
+                 "': ",
+                 ec ? ec.message() : std::string("not a directory"));
+        }
+        std::lock_guard lock(dirs_mutex_);
+        // Remember this directory and its parents inside the store, so that
+        // sync() also persists the entries that link them.
+        for (fs::path p = dir; p.string().size() >= root_.string().size();
+             p = p.parent_path()) {
+            if (!known_dirs_.insert(p.string()).second) {
+                break;
+            }
+            if (p == p.parent_path()) {
+                break;
+            }
+        }
+    }
+
+    const fs::path root_;
+    std::mutex dirs_mutex_;
+    std::unordered_set<std::string> known_dirs_;
+};
+
+} // namespace
+
+std::unique_ptr<Store>
+make_filesystem_store(const std::string& root)
+{
+    return std::make_unique<FilesystemStore>(fs::path(root));
+}
+
+} // namespace zarr::storage

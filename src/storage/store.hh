@@ -1,0 +1,62 @@
+// Where bytes go. A Store maps '/'-separated keys to objects; it knows
+// nothing about arrays, chunks or Zarr. Implementations: filesystem (this
+// file's fs_store.cpp); S3 arrives with its own issue.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace zarr::storage {
+
+/// One object being written by positional writes, possibly from several
+/// threads at once (at disjoint ranges). finalize() makes it durable and
+/// must be called exactly once; a sink destroyed without finalize() leaves
+/// whatever was written.
+class Sink
+{
+  public:
+    virtual ~Sink() = default;
+    virtual void write(uint64_t offset, const uint8_t* data, size_t n) = 0;
+    virtual void finalize() = 0;
+};
+
+class Store
+{
+  public:
+    virtual ~Store() = default;
+
+    /// Opens (creating or truncating) the object at `key`.
+    virtual std::unique_ptr<Sink> open_sink(const std::string& key) = 0;
+
+    /// Writes a whole object durably.
+    virtual void put(const std::string& key, const uint8_t* data, size_t n);
+
+    /// Replaces the object at `key` so that a concurrent reader sees either
+    /// the old or the new content, never a mix (metadata documents).
+    virtual void put_atomic(const std::string& key, std::string_view data) = 0;
+
+    /// The object's content, or nullopt if there is none.
+    virtual std::optional<std::string> get(const std::string& key) = 0;
+
+    virtual bool exists(const std::string& key) = 0;
+
+    /// Deletes every object of the store.
+    virtual void clear() = 0;
+
+    /// Makes the store's namespace durable (e.g. directory entries).
+    virtual void sync() = 0;
+
+    /// Where `key` lives, for messages (a path or URL).
+    virtual std::string describe(const std::string& key) const = 0;
+};
+
+/// A store rooted at directory `root`, created if missing. Throws
+/// zarr::Error(IOError) when it cannot be created or written.
+std::unique_ptr<Store>
+make_filesystem_store(const std::string& root);
+
+} // namespace zarr::storage

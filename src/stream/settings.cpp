@@ -1,0 +1,386 @@
+#include "settings.hh"
+
+#include "../util/error.hh"
+#include "../util/log.hh"
+#include "../zarr/geometry.hh"
+
+#include <cmath>
+#include <cstdlib>
+#include <filesystem>
+#include <set>
+#include <thread>
+#include <unistd.h>
+
+namespace fs = std::filesystem;
+
+namespace zarr {
+namespace {
+
+// Limits that turn a typo into an error instead of a hang or an exhausted
+// machine.
+constexpr uint64_t kMaxChunkBytes = uint64_t{ 1 } << 30;   // per inner chunk
+constexpr uint64_t kMaxChunksPerSlab = uint64_t{ 1 } << 20; // open at once
+constexpr uint64_t kMaxChunksPerShard = uint64_t{ 1 } << 20;
+
+[[noreturn]] void
+invalid(const std::string& message)
+{
+    throw Error(ZarrStatusCode_InvalidSettings, message);
+}
+
+std::string
+quoted(const char* s)
+{
+    return s == nullptr ? std::string("NULL") : cat("'", s, "'");
+}
+
+uint64_t
+saturating_mul(uint64_t a, uint64_t b)
+{
+    uint64_t r = 0;
+    if (__builtin_mul_overflow(a, b, &r)) {
+        return UINT64_MAX;
+    }
+    return r;
+}
+
+uint64_t
+physical_memory_bytes()
+{
+    const long pages = ::sysconf(_SC_PHYS_PAGES);
+    const long page = ::sysconf(_SC_PAGE_SIZE);
+    if (pages <= 0 || page <= 0) {
+        return UINT64_MAX;
+    }
+    return saturating_mul(static_cast<uint64_t>(pages),
+                          static_cast<uint64_t>(page));
+}
+
+std::string
+human_bytes(uint64_t n)
+{
+    const char* units[] = { "B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB" };
+    double v = static_cast<double>(n);
+    int u = 0;
+    while (v >= 1024.0 && u < 6) {
+        v /= 1024.0;
+        ++u;
+    }
+    char buf[64];
+    std::snprintf(buf, sizeof(buf), "%.1f %s", v, units[u]);
+    return buf;
+}
+
+std::string
+store_root_from(const ZarrStreamSettings& s)
+{
+    if (s.store_path == nullptr) {
+        invalid("store_path is NULL: a directory path is required");
+    }
+    std::string path = s.store_path;
+    if (path.rfind("file://", 0) == 0) {
+        path = path.substr(7);
+    }
+    if (path.empty()) {
+        invalid(cat("store_path ", quoted(s.store_path),
+                    " is empty: a directory path is required"));
+    }
+    std::error_code ec;
+    fs::path abs = fs::absolute(fs::path(path), ec);
+    if (ec) {
+        invalid(cat("store_path ", quoted(s.store_path), ": ", ec.message()));
+    }
+    abs = abs.lexically_normal();
+    std::string root = abs.string();
+    while (root.size() > 1 && root.back() == '/') {
+        root.pop_back();
+    }
+    return root;
+}
+
+DimensionSpec
+check_dimension(const ZarrDimensionProperties& d, size_t i, bool append_dim)
+{
+    const std::string field = cat("dimensions[", i, "]");
+    DimensionSpec spec;
+    if (d.name == nullptr || d.name[0] == '\0') {
+        invalid(cat(field, ".name is ", quoted(d.name),
+                    ": every dimension needs a non-empty name"));
+    }
+    spec.name = d.name;
+    if (static_cast<unsigned>(d.type) >= ZarrDimensionTypeCount) {
+        invalid(cat(field, ".type is ", static_cast<int>(d.type),
+                    ": must be a ZarrDimensionType (0..",
+                    ZarrDimensionTypeCount - 1, ")"));
+    }
+    spec.type = d.type;
+    if (d.chunk_size_px == 0) {
+        invalid(cat(field, ".chunk_size_px is 0 (dimension '", spec.name,
+                    "'): must be > 0"));
+    }
+    if (!append_dim && d.array_size_px == 0) {
+        invalid(cat(field, ".array_size_px is 0 (dimension '", spec.name,
+                    "'): only the first (append) dimension may be unbounded"));
+    }
+    if (!std::isfinite(d.scale) || d.scale < 0) {
+        invalid(cat(field, ".scale is ", d.scale, " (dimension '", spec.name,
+                    "'): must be a finite number > 0 (0 means 1.0)"));
+    }
+    spec.size = d.array_size_px;
+    spec.chunk = d.chunk_size_px;
+    spec.shard_chunks = d.shard_size_chunks == 0 ? 1 : d.shard_size_chunks;
+    spec.unit = d.unit == nullptr ? "" : d.unit;
+    spec.scale = d.scale == 0 ? 1.0 : d.scale;
+    return spec;
+}
+
+CompressionSpec
+check_compression(const ZarrCompressionSettings* c, ZarrDataType dtype)
+{
+    CompressionSpec spec;
+    if (c == nullptr) {
+        return spec;
+    }
+    if (static_cast<unsigned>(c->compressor) >= ZarrCompressorCount) {
+        invalid(cat("compression_settings.compressor is ",
+                    static_cast<int>(c->compressor),
+                    ": must be a ZarrCompressor (0..", ZarrCompressorCount - 1,
+                    ")"));
+    }
+    if (static_cast<unsigned>(c->codec) >= ZarrCompressionCodecCount) {
+        invalid(cat("compression_settings.codec is ", static_cast<int>(c->codec),
+                    ": must be a ZarrCompressionCodec (0..",
+                    ZarrCompressionCodecCount - 1, ")"));
+    }
+    const bool has_compressor = c->compressor != ZarrCompressor_None;
+    const bool has_codec = c->codec != ZarrCompressionCodec_None;
+    if (has_compressor && !has_codec) {
+        invalid("compression_settings.codec is None (0) but compressor is "
+                "Blosc1: choose BloscLZ4 or BloscZstd");
+    }
+    if (!has_compressor && has_codec) {
+        invalid(cat("compression_settings.compressor is None (0) but codec is ",
+                    static_cast<int>(c->codec),
+                    ": set compressor to Blosc1 or codec to None"));
+    }
+    if (c->level > 9) {
+        invalid(cat("compression_settings.level is ", int(c->level),
+                    ": must be 0..9"));
+    }
+    if (c->shuffle > 2) {
+        invalid(cat("compression_settings.shuffle is ", int(c->shuffle),
+                    ": must be 0 (none), 1 (byte) or 2 (bit)"));
+    }
+    if (!has_compressor) {
+        return spec;
+    }
+    spec.enabled = true;
+    spec.blosc.codec = c->codec == ZarrCompressionCodec_BloscZstd
+                         ? codec::BloscCodec::zstd
+                         : codec::BloscCodec::lz4;
+    spec.blosc.level = c->level;
+    spec.blosc.shuffle = c->shuffle;
+    spec.blosc.type_size = bytes_of(dtype);
+    return spec;
+}
+
+void
+check_sizes(const ArraySpec& array)
+{
+    const size_t bpe = bytes_of(array.dtype);
+    uint64_t chunk_elems = 1;
+    uint64_t per_slab = 1;
+    uint64_t per_shard = 1;
+    std::string chunk_shape;
+    for (size_t d = 0; d < array.dims.size(); ++d) {
+        const auto& dim = array.dims[d];
+        chunk_elems = saturating_mul(chunk_elems, dim.chunk);
+        per_shard = saturating_mul(per_shard, dim.shard_chunks);
+        if (d > 0) {
+            per_slab = saturating_mul(per_slab, ceil_div(dim.size, dim.chunk));
+        }
+        chunk_shape += (d ? "x" : "") + std::to_string(dim.chunk);
+    }
+    const uint64_t chunk_bytes = saturating_mul(chunk_elems, bpe);
+    if (chunk_bytes > kMaxChunkBytes) {
+        invalid(cat("dimensions[].chunk_size_px: a chunk of ", chunk_shape, " ",
+                    dtype_name(array.dtype), " takes ", human_bytes(chunk_bytes),
+                    ", more than the ", human_bytes(kMaxChunkBytes),
+                    " limit; use smaller chunks"));
+    }
+    if (per_slab > kMaxChunksPerSlab) {
+        invalid(cat("dimensions[].chunk_size_px: ", per_slab,
+                    " chunks (", chunk_shape,
+                    ") would be open at once along the append dimension, more "
+                    "than the limit of ",
+                    kMaxChunksPerSlab, "; use larger chunks"));
+    }
+    if (array.version == ZarrVersion_3 && per_shard > kMaxChunksPerShard) {
+        invalid(cat("dimensions[].shard_size_chunks: ", per_shard,
+                    " chunks per shard, more than the limit of ",
+                    kMaxChunksPerShard));
+    }
+    const uint64_t slab_bytes = saturating_mul(per_slab, chunk_bytes);
+    const uint64_t budget = physical_memory_bytes() / 2;
+    if (slab_bytes > budget) {
+        invalid(cat("dimensions[].chunk_size_px: one row of chunks along the "
+                    "append dimension (", per_slab, " chunks of ", chunk_shape,
+                    ") needs ", human_bytes(slab_bytes),
+                    " of memory, more than half of this machine's ",
+                    human_bytes(physical_memory_bytes()),
+                    "; use a smaller chunk_size_px on dimension '",
+                    array.dims[0].name, "' or smaller chunks"));
+    }
+}
+
+} // namespace
+
+std::string
+normalize_output_key(const std::string& key)
+{
+    std::string out;
+    size_t start = 0;
+    while (start <= key.size()) {
+        size_t end = key.find('/', start);
+        if (end == std::string::npos) {
+            end = key.size();
+        }
+        const std::string segment = key.substr(start, end - start);
+        if (!segment.empty()) {
+            if (segment == "." || segment == "..") {
+                invalid(cat("output_key '", key, "': segment '", segment,
+                            "' is not allowed"));
+            }
+            if (segment.rfind("__", 0) == 0) {
+                invalid(cat("output_key '", key, "': segment '", segment,
+                            "' starts with '__', which Zarr reserves"));
+            }
+            if (segment == "zarr.json" || segment == ".zarray" ||
+                segment == ".zgroup" || segment == ".zattrs") {
+                invalid(cat("output_key '", key, "': segment '", segment,
+                            "' is a Zarr metadata name"));
+            }
+            if (segment.find('\\') != std::string::npos ||
+                segment.find('\0') != std::string::npos) {
+                invalid(cat("output_key '", key, "': segment '", segment,
+                            "' contains a forbidden character"));
+            }
+            out += (out.empty() ? "" : "/") + segment;
+        }
+        start = end + 1;
+    }
+    return out;
+}
+
+StreamPlan
+plan_stream(const ZarrStreamSettings* settings)
+{
+    if (settings == nullptr) {
+        throw Error(ZarrStatusCode_InvalidArgument, "settings is NULL");
+    }
+    const ZarrStreamSettings& s = *settings;
+    StreamPlan plan;
+
+    if (s.s3_settings != nullptr) {
+        fail(ZarrStatusCode_NotYetImplemented,
+             "s3_settings: streaming to S3 is not implemented yet in this "
+             "version; write to a filesystem store_path (s3_settings = NULL)");
+    }
+    plan.store_root = store_root_from(s);
+
+    if (static_cast<unsigned>(s.data_type) >= ZarrDataTypeCount) {
+        invalid(cat("data_type is ", static_cast<int>(s.data_type),
+                    ": must be a ZarrDataType (0..", ZarrDataTypeCount - 1, ")"));
+    }
+    ZarrVersion version = s.version;
+    if (static_cast<int>(version) == 0) {
+        version = ZarrVersion_3;
+    }
+    if (version != ZarrVersion_2 && version != ZarrVersion_3) {
+        invalid(cat("version is ", static_cast<int>(s.version),
+                    ": must be ZarrVersion_2 (2) or ZarrVersion_3 (3)"));
+    }
+    if (static_cast<unsigned>(s.downsampling_method) >=
+        ZarrDownsamplingMethodCount) {
+        invalid(cat("downsampling_method is ",
+                    static_cast<int>(s.downsampling_method),
+                    ": must be a ZarrDownsamplingMethod (0..",
+                    ZarrDownsamplingMethodCount - 1, ")"));
+    }
+
+    if (s.dimension_count < 3) {
+        invalid(cat("dimension_count is ", s.dimension_count,
+                    ": at least 3 dimensions are needed (append dimension, "
+                    "height, width)"));
+    }
+    if (s.dimensions == nullptr) {
+        invalid(cat("dimensions is NULL but dimension_count is ",
+                    s.dimension_count));
+    }
+    if (s.dimension_count > 32) {
+        invalid(cat("dimension_count is ", s.dimension_count,
+                    ": at most 32 dimensions are supported"));
+    }
+
+    ArraySpec& array = plan.array;
+    array.dtype = s.data_type;
+    array.version = version;
+    std::set<std::string> names;
+    for (size_t i = 0; i < s.dimension_count; ++i) {
+        array.dims.push_back(check_dimension(s.dimensions[i], i, i == 0));
+        if (!names.insert(array.dims.back().name).second) {
+            invalid(cat("dimensions[", i, "].name '", array.dims.back().name,
+                        "' is used by another dimension: names must be unique"));
+        }
+    }
+    array.compression = check_compression(s.compression_settings, s.data_type);
+    check_sizes(array);
+
+    plan.output_key =
+      normalize_output_key(s.output_key == nullptr ? "" : s.output_key);
+    plan.overwrite = s.overwrite;
+    plan.multiscale = s.multiscale;
+    plan.downsampling = s.downsampling_method;
+    if (plan.multiscale) {
+        fail(ZarrStatusCode_NotYetImplemented,
+             "multiscale: writing downsampled pyramids is not implemented yet "
+             "in this version; set multiscale to false");
+    }
+
+    plan.max_threads = s.max_threads;
+    if (plan.max_threads == 0) {
+        plan.max_threads = std::max(1u, std::thread::hardware_concurrency());
+    }
+
+    if (s.custom_metadata != nullptr && s.custom_metadata[0] != '\0') {
+        json parsed = json::parse(s.custom_metadata, nullptr, false);
+        if (parsed.is_discarded() || !parsed.is_object()) {
+            invalid(cat("custom_metadata '", s.custom_metadata,
+                        "' is not a JSON object"));
+        }
+        if (parsed.contains("ome")) {
+            invalid("custom_metadata has the key 'ome', which OME-NGFF "
+                    "reserves for the image metadata; use another key");
+        }
+        plan.root_attributes = std::move(parsed);
+    }
+
+    // Where the full-resolution array lives (FORMAT.md, Hierarchy).
+    if (plan.output_key.empty()) {
+        array.key = "0";
+    } else if (plan.multiscale) {
+        array.key = plan.output_key + "/0";
+    } else {
+        array.key = plan.output_key;
+    }
+
+    // NGFF wants 2-5 axes ordered time, channel, space; real acquisitions
+    // break that, so we write what was asked and say so.
+    if (array.dims.size() > 5) {
+        log::warning("OME-NGFF allows at most 5 axes; writing ",
+                     array.dims.size(), " anyway");
+    }
+    return plan;
+}
+
+} // namespace zarr

@@ -1,0 +1,278 @@
+#include "stream.hh"
+
+#include "../util/log.hh"
+#include "../zarr/geometry.hh"
+#include "../zarr/metadata.hh"
+
+#include <algorithm>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+
+namespace fs = std::filesystem;
+
+namespace zarr {
+namespace {
+
+// Parents of `key` from the root down: "a/b/c" -> "", "a", "a/b".
+std::vector<std::string>
+parent_groups(const std::string& key)
+{
+    std::vector<std::string> parents{ "" };
+    for (size_t pos = key.find('/'); pos != std::string::npos;
+         pos = key.find('/', pos + 1)) {
+        parents.push_back(key.substr(0, pos));
+    }
+    return parents;
+}
+
+bool
+same_path(const fs::path& a, const fs::path& b)
+{
+    std::error_code ec;
+    return fs::equivalent(a, b, ec) && !ec;
+}
+
+} // namespace
+
+Stream::Stream(const ZarrStreamSettings* settings)
+  : plan_(plan_stream(settings))
+{
+    prepare_store();
+
+    const Geometry geometry(plan_.array.dims, bytes_of(plan_.array.dtype));
+    const uint64_t slab = geometry.chunks_per_slab() * geometry.chunk_bytes();
+    const uint64_t per_job = geometry.chunk_bytes();
+    // Chunks waiting for a worker may take as much memory as one slab of
+    // open chunks: the caller fills the next slab while the last one is
+    // compressed and written, and waits (backpressure) beyond that.
+    const uint64_t in_flight = std::max(slab, 2 * plan_.max_threads * per_job);
+    pool_ = std::make_unique<ThreadPool>(
+      plan_.max_threads,
+      static_cast<size_t>(geometry.chunks_per_slab() + 2 * plan_.max_threads),
+      static_cast<size_t>(in_flight),
+      errors_);
+
+    writers_.push_back(
+      std::make_unique<ArrayWriter>(plan_.array, *store_, *pool_, errors_));
+
+    frame_bytes_ = geometry.frame_bytes();
+    frame_capacity_ = geometry.frame_capacity();
+    staging_ = std::make_unique_for_overwrite<uint8_t[]>(frame_bytes_);
+
+    write_hierarchy();
+    log::debug("stream created at '", plan_.store_root, "': ",
+               writers_.size(), " array(s), ", plan_.max_threads,
+               " thread(s), ", slab, " bytes per chunk slab");
+}
+
+Stream::~Stream()
+{
+    try {
+        close();
+    } catch (const std::exception& e) {
+        log::error("closing the stream at '", plan_.store_root, "' failed: ",
+                   e.what());
+    }
+}
+
+void
+Stream::prepare_store()
+{
+    const fs::path root(plan_.store_root);
+    std::error_code ec;
+    const auto status = fs::status(root, ec);
+    const bool exists = fs::exists(status);
+    if (exists && !fs::is_directory(status)) {
+        fail(ZarrStatusCode_InvalidSettings,
+             "store_path '", plan_.store_root,
+             "' exists and is not a directory");
+    }
+    if (plan_.overwrite && exists) {
+        const char* home = std::getenv("HOME");
+        if (root == root.root_path() || (home && same_path(root, home))) {
+            fail(ZarrStatusCode_InvalidSettings,
+                 "store_path '", plan_.store_root,
+                 "': refusing to overwrite (delete) this directory");
+        }
+    }
+    try {
+        store_ = storage::make_filesystem_store(plan_.store_root);
+        if (plan_.overwrite) {
+            store_->clear();
+        }
+    } catch (const Error& e) {
+        fail(ZarrStatusCode_InvalidSettings, "store_path '", plan_.store_root,
+             "' is not usable: ", e.what());
+    }
+}
+
+void
+Stream::write_hierarchy()
+{
+    const ZarrVersion version = plan_.array.version;
+    try {
+        for (const auto& group : parent_groups(plan_.array.key)) {
+            json attributes = json::object();
+            if (group.empty()) {
+                attributes = plan_.root_attributes;
+            }
+            const bool is_image_group =
+              plan_.output_key.empty() ? group.empty()
+                                       : (plan_.multiscale && group == plan_.output_key);
+            if (is_image_group) {
+                const auto& dims = plan_.array.dims;
+                std::vector<double> scale;
+                for (const auto& d : dims) {
+                    scale.push_back(d.scale);
+                }
+                const std::string name =
+                  plan_.output_key.empty()
+                    ? fs::path(plan_.store_root).filename().string()
+                    : plan_.output_key;
+                attributes.update(ome_group_attributes(
+                  ome_multiscales_entry(name, dims, { { "0", scale } }, version),
+                  version));
+            }
+            update_group(*store_, group, version, attributes);
+        }
+        for (auto& writer : writers_) {
+            writer->write_metadata();
+        }
+    } catch (const Error& e) {
+        fail(ZarrStatusCode_InvalidSettings, "store_path '", plan_.store_root,
+             "' is not writable: ", e.what());
+    }
+}
+
+void
+Stream::check_open() const
+{
+    if (closed_) {
+        fail(ZarrStatusCode_InvalidArgument, "the stream is closed");
+    }
+}
+
+void
+Stream::push_frame(const uint8_t* frame)
+{
+    for (auto& writer : writers_) {
+        writer->append_frame(frame);
+    }
+    ++frames_;
+}
+
+void
+Stream::append(const uint8_t* data, size_t n, size_t& accepted)
+{
+    accepted = 0;
+    check_open();
+    errors_.rethrow();
+    if (n == 0) {
+        return;
+    }
+    if (data == nullptr) {
+        fail(ZarrStatusCode_InvalidArgument, "data is NULL but bytes_in is ", n);
+    }
+
+    // Bytes the array can still take (bounded append dimension).
+    uint64_t room = UINT64_MAX;
+    if (frame_capacity_ != UINT64_MAX) {
+        if (__builtin_mul_overflow(frame_capacity_ - frames_, frame_bytes_, &room)) {
+            room = UINT64_MAX;
+        }
+        room -= staged_;
+    }
+    const size_t take = static_cast<size_t>(std::min<uint64_t>(n, room));
+
+    size_t done = 0;
+    if (staged_ > 0) {
+        const size_t fill = static_cast<size_t>(
+          std::min<uint64_t>(take, frame_bytes_ - staged_));
+        std::memcpy(staging_.get() + staged_, data, fill);
+        staged_ += fill;
+        done += fill;
+        accepted = done;
+        if (staged_ == frame_bytes_) {
+            push_frame(staging_.get());
+            staged_ = 0;
+        }
+    }
+    while (take - done >= frame_bytes_) {
+        push_frame(data + done);
+        done += frame_bytes_;
+        accepted = done;
+    }
+    if (done < take) {
+        std::memcpy(staging_.get(), data + done, take - done);
+        staged_ = take - done;
+        done = take;
+        accepted = done;
+    }
+
+    if (take < n) {
+        fail(ZarrStatusCode_Overflow,
+             "the array is full: its append dimension '", plan_.array.dims[0].name,
+             "' holds ", plan_.array.dims[0].size, " (", frame_capacity_,
+             " frames); ", take, " of the ", n, " bytes were accepted and ",
+             n - take, " refused");
+    }
+    errors_.rethrow();
+}
+
+void
+Stream::write_custom_metadata(std::string_view json_text, bool overwrite)
+{
+    check_open();
+    json parsed = json::parse(json_text.begin(), json_text.end(), nullptr, false);
+    if (parsed.is_discarded()) {
+        fail(ZarrStatusCode_InvalidArgument, "custom_metadata is not valid JSON: '",
+             std::string(json_text.substr(0, 200)), "'");
+    }
+    if (!parsed.is_object()) {
+        fail(ZarrStatusCode_InvalidArgument,
+             "custom_metadata must be a JSON object, got '",
+             std::string(json_text.substr(0, 200)), "'");
+    }
+    const std::string key = "acquire.json";
+    if (!overwrite && store_->exists(key)) {
+        fail(ZarrStatusCode_WillNotOverwrite, "'", store_->describe(key),
+             "' exists; pass overwrite=true to replace it");
+    }
+    store_->put_atomic(key, parsed.dump(4) + "\n");
+}
+
+void
+Stream::close()
+{
+    if (closed_) {
+        return;
+    }
+    closed_ = true;
+
+    if (staged_ > 0) {
+        log::warning("closing with an incomplete frame (", staged_, " of ",
+                     frame_bytes_, " bytes); the rest is padded with zeros");
+        std::memset(staging_.get() + staged_, 0, frame_bytes_ - staged_);
+        push_frame(staging_.get());
+        staged_ = 0;
+    }
+    for (auto& writer : writers_) {
+        writer->flush();
+    }
+    pool_->wait_idle();
+    for (auto& writer : writers_) {
+        writer->finalize_shards();
+    }
+    try {
+        for (auto& writer : writers_) {
+            writer->write_metadata();
+        }
+        store_->sync();
+    } catch (const Error& e) {
+        errors_.record(e.code(), e.what());
+    }
+    errors_.rethrow();
+}
+
+} // namespace zarr

@@ -1,0 +1,84 @@
+#include "buffer_pool.hh"
+
+namespace zarr {
+
+Buffer::Buffer(std::shared_ptr<BufferPool> pool,
+               std::unique_ptr<uint8_t[]> data,
+               size_t size)
+  : pool_(std::move(pool))
+  , data_(std::move(data))
+  , size_(size)
+{
+}
+
+Buffer::~Buffer()
+{
+    give_back();
+}
+
+Buffer&
+Buffer::operator=(Buffer&& other) noexcept
+{
+    if (this != &other) {
+        give_back();
+        pool_ = std::move(other.pool_);
+        data_ = std::move(other.data_);
+        size_ = other.size_;
+        other.size_ = 0;
+    }
+    return *this;
+}
+
+void
+Buffer::give_back() noexcept
+{
+    if (data_ && pool_) {
+        pool_->recycle(std::move(data_));
+    }
+    data_.reset();
+    pool_.reset();
+    size_ = 0;
+}
+
+std::shared_ptr<BufferPool>
+BufferPool::create(size_t buffer_size, size_t max_idle)
+{
+    return std::shared_ptr<BufferPool>(new BufferPool(buffer_size, max_idle));
+}
+
+BufferPool::BufferPool(size_t buffer_size, size_t max_idle)
+  : buffer_size_(buffer_size)
+  , max_idle_(max_idle)
+{
+}
+
+Buffer
+BufferPool::acquire()
+{
+    {
+        std::lock_guard lock(mutex_);
+        if (!idle_.empty()) {
+            auto data = std::move(idle_.back());
+            idle_.pop_back();
+            return Buffer(shared_from_this(), std::move(data), buffer_size_);
+        }
+    }
+    return Buffer(shared_from_this(),
+                  std::make_unique_for_overwrite<uint8_t[]>(buffer_size_),
+                  buffer_size_);
+}
+
+void
+BufferPool::recycle(std::unique_ptr<uint8_t[]> data) noexcept
+{
+    std::lock_guard lock(mutex_);
+    if (idle_.size() < max_idle_) {
+        try {
+            idle_.push_back(std::move(data));
+        } catch (...) {
+            // dropping the buffer frees it; nothing else to do
+        }
+    }
+}
+
+} // namespace zarr

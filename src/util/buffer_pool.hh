@@ -1,0 +1,63 @@
+// Recycles equally sized byte buffers so that the steady state of a stream
+// allocates nothing. Thread-safe: workers give buffers back.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <vector>
+
+namespace zarr {
+
+class BufferPool;
+
+/// A byte buffer that returns itself to its pool when destroyed.
+class Buffer
+{
+  public:
+    Buffer() = default;
+    Buffer(std::shared_ptr<BufferPool> pool, std::unique_ptr<uint8_t[]> data,
+           size_t size);
+    ~Buffer();
+    Buffer(Buffer&&) noexcept = default;
+    Buffer& operator=(Buffer&&) noexcept;
+    Buffer(const Buffer&) = delete;
+    Buffer& operator=(const Buffer&) = delete;
+
+    uint8_t* data() noexcept { return data_.get(); }
+    const uint8_t* data() const noexcept { return data_.get(); }
+    size_t size() const noexcept { return size_; }
+    explicit operator bool() const noexcept { return data_ != nullptr; }
+
+  private:
+    void give_back() noexcept;
+
+    std::shared_ptr<BufferPool> pool_;
+    std::unique_ptr<uint8_t[]> data_;
+    size_t size_ = 0;
+};
+
+class BufferPool : public std::enable_shared_from_this<BufferPool>
+{
+  public:
+    /// Buffers of `buffer_size` bytes; at most `max_idle` are kept for reuse.
+    static std::shared_ptr<BufferPool> create(size_t buffer_size,
+                                              size_t max_idle);
+
+    /// A buffer of buffer_size() bytes with unspecified contents.
+    Buffer acquire();
+    size_t buffer_size() const noexcept { return buffer_size_; }
+
+  private:
+    friend class Buffer;
+    BufferPool(size_t buffer_size, size_t max_idle);
+    void recycle(std::unique_ptr<uint8_t[]> data) noexcept;
+
+    const size_t buffer_size_;
+    const size_t max_idle_;
+    std::mutex mutex_;
+    std::vector<std::unique_ptr<uint8_t[]>> idle_;
+};
+
+} // namespace zarr

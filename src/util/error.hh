@@ -1,0 +1,64 @@
+// Errors inside the library are exceptions carrying a ZarrStatusCode; the C
+// boundary (src/api) is the only place that converts them to status codes.
+#pragma once
+
+#include "zarr.types.h"
+
+#include <atomic>
+#include <mutex>
+#include <sstream>
+#include <stdexcept>
+#include <string>
+#include <utility>
+
+namespace zarr {
+
+class Error : public std::runtime_error
+{
+  public:
+    Error(ZarrStatusCode code, const std::string& message)
+      : std::runtime_error(message)
+      , code_(code)
+    {
+    }
+    ZarrStatusCode code() const noexcept { return code_; }
+
+  private:
+    ZarrStatusCode code_;
+};
+
+/// Concatenates anything streamable into one string.
+template<typename... Args>
+std::string
+cat(Args&&... args)
+{
+    std::ostringstream os;
+    (os << ... << std::forward<Args>(args));
+    return os.str();
+}
+
+template<typename... Args>
+[[noreturn]] void
+fail(ZarrStatusCode code, Args&&... args)
+{
+    throw Error(code, cat(std::forward<Args>(args)...));
+}
+
+/// Records the first of possibly many failures raised on worker threads, so
+/// that the next append or the close can report it.
+class FirstError
+{
+  public:
+    void record(ZarrStatusCode code, const std::string& message);
+    bool failed() const noexcept;
+    /// Throws the recorded error, if any.
+    void rethrow() const;
+
+  private:
+    mutable std::mutex mutex_;
+    std::atomic<bool> failed_{ false };
+    ZarrStatusCode code_ = ZarrStatusCode_Success;
+    std::string message_;
+};
+
+} // namespace zarr

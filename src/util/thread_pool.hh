@@ -1,0 +1,71 @@
+// A fixed set of worker threads behind a bounded queue. submit() blocks while
+// the queue is full or the bytes held by queued and running jobs exceed the
+// budget: that is the stream's backpressure. A job that throws has its error
+// recorded in the FirstError given at construction; the pool keeps running
+// so that nothing waits forever on a failed job.
+#pragma once
+
+#include "error.hh"
+
+#include <condition_variable>
+#include <cstddef>
+#include <deque>
+#include <functional>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+namespace zarr {
+
+class ThreadPool
+{
+  public:
+    using Job = std::function<void()>;
+
+    ThreadPool(unsigned n_threads,
+               size_t max_queued_jobs,
+               size_t byte_budget,
+               FirstError& errors);
+    ~ThreadPool();
+
+    ThreadPool(const ThreadPool&) = delete;
+    ThreadPool& operator=(const ThreadPool&) = delete;
+
+    /// Queues `job`, which holds `bytes` of memory until it finishes. Blocks
+    /// while the pool is saturated. A job larger than the whole budget is
+    /// admitted once nothing else is in flight.
+    void submit(Job job, size_t bytes);
+
+    /// Blocks until every submitted job has finished.
+    void wait_idle();
+
+    unsigned n_threads() const noexcept
+    {
+        return static_cast<unsigned>(threads_.size());
+    }
+
+  private:
+    struct Entry
+    {
+        Job job;
+        size_t bytes;
+    };
+
+    void worker_loop();
+
+    FirstError& errors_;
+    const size_t max_queued_;
+    const size_t byte_budget_;
+
+    std::mutex mutex_;
+    std::condition_variable work_ready_;
+    std::condition_variable space_ready_;
+    std::condition_variable idle_;
+    std::deque<Entry> queue_;
+    size_t bytes_in_flight_ = 0;
+    size_t running_ = 0;
+    bool stopping_ = false;
+    std::vector<std::thread> threads_;
+};
+
+} // namespace zarr

@@ -1,0 +1,55 @@
+// What one Zarr array looks like: dimensions, type, codec, version, key.
+#pragma once
+
+#include "../codec/blosc1.hh"
+#include "zarr.types.h"
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace zarr {
+
+struct DimensionSpec
+{
+    std::string name;
+    ZarrDimensionType type = ZarrDimensionType_Space;
+    uint64_t size = 0;         // 0 on the append dimension: unbounded
+    uint64_t chunk = 1;        // pixels per chunk
+    uint64_t shard_chunks = 1; // chunks per shard (v3)
+    std::string unit;          // "" for none
+    double scale = 1.0;
+};
+
+struct CompressionSpec
+{
+    bool enabled = false;
+    codec::BloscParams blosc;
+};
+
+struct ArraySpec
+{
+    std::vector<DimensionSpec> dims; // slowest to fastest, >= 3
+    ZarrDataType dtype = ZarrDataType_uint8;
+    ZarrVersion version = ZarrVersion_3;
+    CompressionSpec compression;
+    std::string key; // the array's key in the store, e.g. "0" or "a/b"
+};
+
+/// Bytes per element of `dtype`.
+size_t
+bytes_of(ZarrDataType dtype);
+
+/// Lower-case name: "uint8" ... "float64".
+const char*
+dtype_name(ZarrDataType dtype);
+
+bool
+is_float(ZarrDataType dtype);
+
+/// `key` + "/" + `name`, or `name` when `key` is empty.
+std::string
+join_key(const std::string& key, const std::string& name);
+
+} // namespace zarr

@@ -1,0 +1,116 @@
+#include "geometry.hh"
+
+#include <cassert>
+#include <limits>
+
+namespace zarr {
+
+Geometry::Geometry(const std::vector<DimensionSpec>& dims,
+                   size_t bytes_per_element)
+  : bpe_(bytes_per_element)
+{
+    assert(dims.size() >= 3);
+    const size_t n = dims.size();
+    for (size_t d = 0; d < n; ++d) {
+        const auto& dim = dims[d];
+        assert(dim.chunk > 0);
+        assert(d == 0 || dim.size > 0);
+        sizes_.push_back(dim.size);
+        chunks_.push_back(dim.chunk);
+        chunk_counts_.push_back(dim.size == 0 ? 0 : ceil_div(dim.size, dim.chunk));
+        shard_chunks_.push_back(dim.shard_chunks == 0 ? 1 : dim.shard_chunks);
+        chunk_elems_ *= dim.chunk;
+        chunks_per_shard_ *= shard_chunks_.back();
+        if (d >= 1) {
+            chunks_per_slab_ *= chunk_counts_.back();
+        }
+        if (d >= 1 && d + 2 < n) {
+            fpa_ *= dim.size;
+        }
+    }
+}
+
+uint64_t
+Geometry::frame_bytes() const noexcept
+{
+    return frame_height() * frame_width() * bpe_;
+}
+
+uint64_t
+Geometry::frame_capacity() const noexcept
+{
+    return unbounded() ? std::numeric_limits<uint64_t>::max() : sizes_[0] * fpa_;
+}
+
+std::vector<uint64_t>
+Geometry::shard_shape() const
+{
+    std::vector<uint64_t> shape(ndim());
+    for (size_t d = 0; d < ndim(); ++d) {
+        shape[d] = chunks_[d] * shard_chunks_[d];
+    }
+    return shape;
+}
+
+void
+Geometry::frame_coords(uint64_t frame, uint64_t* outer) const noexcept
+{
+    const size_t n_outer = ndim() - 2;
+    for (size_t d = n_outer; d-- > 1;) {
+        outer[d] = frame % sizes_[d];
+        frame /= sizes_[d];
+    }
+    outer[0] = frame;
+}
+
+std::vector<uint64_t>
+Geometry::chunk_coords(uint64_t slab, uint64_t slab_index) const
+{
+    std::vector<uint64_t> coords(ndim());
+    for (size_t d = ndim(); d-- > 1;) {
+        coords[d] = slab_index % chunk_counts_[d];
+        slab_index /= chunk_counts_[d];
+    }
+    coords[0] = slab;
+    return coords;
+}
+
+bool
+Geometry::is_edge_chunk(const std::vector<uint64_t>& chunk) const noexcept
+{
+    for (size_t d = 0; d < ndim(); ++d) {
+        if (sizes_[d] != 0 && (chunk[d] + 1) * chunks_[d] > sizes_[d]) {
+            return true;
+        }
+    }
+    return false;
+}
+
+uint64_t
+Geometry::chunks_expected_in_shard(const std::vector<uint64_t>& shard) const
+{
+    uint64_t expected = 1;
+    for (size_t d = 0; d < ndim(); ++d) {
+        const uint64_t first = shard[d] * shard_chunks_[d];
+        uint64_t here = shard_chunks_[d];
+        if (chunk_counts_[d] != 0) {
+            here = first >= chunk_counts_[d]
+                     ? 0
+                     : std::min(shard_chunks_[d], chunk_counts_[d] - first);
+        }
+        expected *= here;
+    }
+    return expected;
+}
+
+uint64_t
+Geometry::index_in_shard(const std::vector<uint64_t>& chunk) const noexcept
+{
+    uint64_t index = 0;
+    for (size_t d = 0; d < ndim(); ++d) {
+        index = index * shard_chunks_[d] + chunk[d] % shard_chunks_[d];
+    }
+    return index;
+}
+
+} // namespace zarr

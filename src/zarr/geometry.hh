@@ -1,0 +1,95 @@
+// The chunk and shard lattices of an array and where each frame lands.
+//
+// Frames are height x width planes (the last two dimensions). They fill the
+// "outer" dimensions 0..n-3 in C order, dimension 0 being the append
+// dimension. A "slab" is the set of chunks that share one chunk index along
+// the append dimension: all chunks that can be open at once.
+#pragma once
+
+#include "array_spec.hh"
+
+#include <cstdint>
+#include <vector>
+
+namespace zarr {
+
+class Geometry
+{
+  public:
+    Geometry(const std::vector<DimensionSpec>& dims, size_t bytes_per_element);
+
+    size_t ndim() const noexcept { return sizes_.size(); }
+    size_t bytes_per_element() const noexcept { return bpe_; }
+    bool unbounded() const noexcept { return sizes_[0] == 0; }
+
+    uint64_t frame_height() const noexcept { return sizes_[ndim() - 2]; }
+    uint64_t frame_width() const noexcept { return sizes_[ndim() - 1]; }
+    uint64_t frame_bytes() const noexcept;
+
+    /// Frames per step along the append dimension (product of the sizes of
+    /// dimensions 1..n-3; 1 for a 3-D array).
+    uint64_t frames_per_append_index() const noexcept { return fpa_; }
+    /// Frames per chunk row along the append dimension.
+    uint64_t frames_per_slab() const noexcept { return fpa_ * chunks_[0]; }
+    /// Total frames a bounded array holds; UINT64_MAX when unbounded.
+    uint64_t frame_capacity() const noexcept;
+
+    const std::vector<uint64_t>& sizes() const noexcept { return sizes_; }
+    const std::vector<uint64_t>& chunk_shape() const noexcept { return chunks_; }
+    /// Chunks along each dimension; 0 on an unbounded append dimension.
+    const std::vector<uint64_t>& chunk_counts() const noexcept
+    {
+        return chunk_counts_;
+    }
+    uint64_t chunk_elements() const noexcept { return chunk_elems_; }
+    uint64_t chunk_bytes() const noexcept { return chunk_elems_ * bpe_; }
+    uint64_t chunks_per_slab() const noexcept { return chunks_per_slab_; }
+    uint64_t tiles_per_frame() const noexcept
+    {
+        return chunk_counts_[ndim() - 2] * chunk_counts_[ndim() - 1];
+    }
+
+    const std::vector<uint64_t>& shard_chunks() const noexcept
+    {
+        return shard_chunks_;
+    }
+    std::vector<uint64_t> shard_shape() const;
+    uint64_t chunks_per_shard() const noexcept { return chunks_per_shard_; }
+
+    /// Coordinates of frame `frame` along dimensions 0..n-3.
+    void frame_coords(uint64_t frame, uint64_t* outer) const noexcept;
+
+    /// Chunk coordinates (all dimensions) of the chunk with index
+    /// `slab_index` inside the slab at append-chunk index `slab`.
+    std::vector<uint64_t> chunk_coords(uint64_t slab,
+                                       uint64_t slab_index) const;
+
+    /// True if the chunk reaches past the array's end in some dimension.
+    bool is_edge_chunk(const std::vector<uint64_t>& chunk) const noexcept;
+
+    /// Inner chunks of the shard at `shard` that lie inside the array. On an
+    /// unbounded append dimension every chunk row of the shard counts.
+    uint64_t chunks_expected_in_shard(const std::vector<uint64_t>& shard) const;
+
+    /// Index of `chunk` inside its shard, in C order over shard_chunks().
+    uint64_t index_in_shard(const std::vector<uint64_t>& chunk) const noexcept;
+
+  private:
+    size_t bpe_;
+    std::vector<uint64_t> sizes_;
+    std::vector<uint64_t> chunks_;
+    std::vector<uint64_t> chunk_counts_;
+    std::vector<uint64_t> shard_chunks_;
+    uint64_t fpa_ = 1;
+    uint64_t chunk_elems_ = 1;
+    uint64_t chunks_per_slab_ = 1;
+    uint64_t chunks_per_shard_ = 1;
+};
+
+inline uint64_t
+ceil_div(uint64_t a, uint64_t b)
+{
+    return (a + b - 1) / b;
+}
+
+} // namespace zarr
