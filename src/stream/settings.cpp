@@ -3,6 +3,7 @@
 #include "../util/error.hh"
 #include "../util/log.hh"
 #include "../zarr/geometry.hh"
+#include "../zarr/pyramid.hh"
 
 #include <cmath>
 #include <cstdlib>
@@ -341,11 +342,6 @@ plan_stream(const ZarrStreamSettings* settings)
     plan.overwrite = s.overwrite;
     plan.multiscale = s.multiscale;
     plan.downsampling = s.downsampling_method;
-    if (plan.multiscale) {
-        fail(ZarrStatusCode_NotYetImplemented,
-             "multiscale: writing downsampled pyramids is not implemented yet "
-             "in this version; set multiscale to false");
-    }
 
     plan.max_threads = s.max_threads;
     if (plan.max_threads == 0) {
@@ -373,6 +369,9 @@ plan_stream(const ZarrStreamSettings* settings)
     } else {
         array.key = plan.output_key;
     }
+
+    plan.levels = plan.multiscale ? pyramid_levels(array, plan.output_key)
+                                  : std::vector<ArraySpec>{ array };
 
     // NGFF wants 2-5 axes ordered time, channel, space; real acquisitions
     // break that, so we write what was asked and say so.

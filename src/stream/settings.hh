@@ -20,6 +20,7 @@ struct StreamPlan
     unsigned max_threads = 1;
     json root_attributes = json::object(); // custom metadata for the root group
     ArraySpec array;                       // full resolution
+    std::vector<ArraySpec> levels;         // level 0 (= array), 1, 2, ...
 };
 
 /// Validates `settings` (which may be NULL). Throws zarr::Error with

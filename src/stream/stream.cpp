@@ -41,20 +41,31 @@ Stream::Stream(const ZarrStreamSettings* settings)
     prepare_store();
 
     const Geometry geometry(plan_.array.dims, bytes_of(plan_.array.dtype));
-    const uint64_t slab = geometry.chunks_per_slab() * geometry.chunk_bytes();
+    uint64_t slabs = 0;
+    for (const auto& level : plan_.levels) {
+        const Geometry g(level.dims, bytes_of(level.dtype));
+        slabs += g.chunks_per_slab() * g.chunk_bytes();
+    }
     const uint64_t per_job = geometry.chunk_bytes();
-    // Chunks waiting for a worker may take as much memory as one slab of
-    // open chunks: the caller fills the next slab while the last one is
+    // Chunks waiting for a worker may take as much memory as the open
+    // chunks: the caller fills the next slab while the last one is
     // compressed and written, and waits (backpressure) beyond that.
-    const uint64_t in_flight = std::max(slab, 2 * plan_.max_threads * per_job);
+    const uint64_t in_flight = std::max(slabs, 2 * plan_.max_threads * per_job);
     pool_ = std::make_unique<ThreadPool>(
       plan_.max_threads,
-      static_cast<size_t>(geometry.chunks_per_slab() + 2 * plan_.max_threads),
+      static_cast<size_t>(geometry.chunks_per_slab() * plan_.levels.size() +
+                          2 * plan_.max_threads),
       static_cast<size_t>(in_flight),
       errors_);
 
-    writers_.push_back(
-      std::make_unique<ArrayWriter>(plan_.array, *store_, *pool_, errors_));
+    for (size_t k = 0; k < plan_.levels.size(); ++k) {
+        writers_.push_back(std::make_unique<ArrayWriter>(
+          plan_.levels[k], *store_, *pool_, errors_));
+        if (k > 0) {
+            downsamplers_.push_back(std::make_unique<Downsampler>(
+              plan_.levels[k - 1], plan_.levels[k], plan_.downsampling));
+        }
+    }
 
     frame_bytes_ = geometry.frame_bytes();
     frame_capacity_ = geometry.frame_capacity();
@@ -62,8 +73,8 @@ Stream::Stream(const ZarrStreamSettings* settings)
 
     write_hierarchy();
     log::debug("stream created at '", plan_.store_root, "': ",
-               writers_.size(), " array(s), ", plan_.max_threads,
-               " thread(s), ", slab, " bytes per chunk slab");
+               writers_.size(), " level(s), ", plan_.max_threads,
+               " thread(s), ", slabs, " bytes of open chunks at most");
 }
 
 Stream::~Stream()
@@ -121,18 +132,24 @@ Stream::write_hierarchy()
               plan_.output_key.empty() ? group.empty()
                                        : (plan_.multiscale && group == plan_.output_key);
             if (is_image_group) {
-                const auto& dims = plan_.array.dims;
-                std::vector<double> scale;
-                for (const auto& d : dims) {
-                    scale.push_back(d.scale);
+                std::vector<OmeDataset> datasets;
+                for (size_t k = 0; k < plan_.levels.size(); ++k) {
+                    OmeDataset ds{ std::to_string(k), {} };
+                    for (const auto& d : plan_.levels[k].dims) {
+                        ds.scale.push_back(d.scale);
+                    }
+                    datasets.push_back(std::move(ds));
                 }
                 const std::string name =
                   plan_.output_key.empty()
                     ? fs::path(plan_.store_root).filename().string()
                     : plan_.output_key;
-                attributes.update(ome_group_attributes(
-                  ome_multiscales_entry(name, dims, { { "0", scale } }, version),
-                  version));
+                json entry = ome_multiscales_entry(name, plan_.array.dims,
+                                                   datasets, version);
+                if (plan_.multiscale) {
+                    describe_downsampling(entry, plan_.downsampling);
+                }
+                attributes.update(ome_group_attributes(entry, version));
             }
             update_group(*store_, group, version, attributes);
         }
@@ -154,11 +171,19 @@ Stream::check_open() const
 }
 
 void
+Stream::feed(size_t level, const uint8_t* frame)
+{
+    writers_[level]->append_frame(frame);
+    if (level < downsamplers_.size()) {
+        downsamplers_[level]->push(
+          frame, [this, level](const uint8_t* f) { feed(level + 1, f); });
+    }
+}
+
+void
 Stream::push_frame(const uint8_t* frame)
 {
-    for (auto& writer : writers_) {
-        writer->append_frame(frame);
-    }
+    feed(0, frame);
     ++frames_;
 }
 
@@ -256,6 +281,11 @@ Stream::close()
         std::memset(staging_.get() + staged_, 0, frame_bytes_ - staged_);
         push_frame(staging_.get());
         staged_ = 0;
+    }
+    // Top-down: flushing level k may complete frames of level k+1.
+    for (size_t k = 0; k < downsamplers_.size(); ++k) {
+        downsamplers_[k]->flush(
+          [this, k](const uint8_t* f) { feed(k + 1, f); });
     }
     for (auto& writer : writers_) {
         writer->flush();

@@ -6,6 +6,7 @@
 #include "../util/error.hh"
 #include "../util/thread_pool.hh"
 #include "../zarr/array_writer.hh"
+#include "../zarr/pyramid.hh"
 #include "settings.hh"
 
 #include <memory>
@@ -41,12 +42,14 @@ class Stream
     void prepare_store();
     void write_hierarchy();
     void push_frame(const uint8_t* frame);
+    void feed(size_t level, const uint8_t* frame);
     void check_open() const;
 
     StreamPlan plan_;
     std::unique_ptr<storage::Store> store_;
     FirstError errors_;
-    std::vector<std::unique_ptr<ArrayWriter>> writers_;
+    std::vector<std::unique_ptr<ArrayWriter>> writers_; // one per level
+    std::vector<std::unique_ptr<Downsampler>> downsamplers_; // level k -> k+1
     std::unique_ptr<ThreadPool> pool_; // destroyed first: jobs use the rest
 
     uint64_t frame_bytes_ = 0;

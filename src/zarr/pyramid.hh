@@ -1,0 +1,64 @@
+// Multiscale pyramids computed on the fly.
+//
+// Level k+1 halves every space dimension of level k that is larger than its
+// chunk; an unbounded space append dimension halves at every level. Other
+// dimensions keep their size. Odd sizes round up: the missing neighbour of
+// an edge pixel or plane counts as 0 (mean, min, max), exactly as
+// skimage.transform.downscale_local_mean(..., cval=0) and
+// skimage.measure.block_reduce(..., cval=0) pad; decimate keeps the first
+// element of each block.
+//
+// Each level's frames are reduced 2x2 in (y, x) as they arrive; frames that
+// meet along a downsampled outer dimension (e.g. pairs of z planes) are then
+// combined with the same reduction. Memory is a few level-sized planes.
+#pragma once
+
+#include "array_spec.hh"
+#include "geometry.hh"
+#include "metadata.hh"
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <vector>
+
+namespace zarr {
+
+/// The specs of every level, level 0 first. Level k's key is
+/// join_key(group, to_string(k)).
+std::vector<ArraySpec>
+pyramid_levels(const ArraySpec& base, const std::string& group_key);
+
+/// True for each dimension that level k halves to make level k+1.
+std::vector<bool>
+downsampled_dims(const ArraySpec& from, const ArraySpec& to);
+
+/// The multiscales entry's "type" and "metadata" for `method`.
+void
+describe_downsampling(json& multiscales_entry, ZarrDownsamplingMethod method);
+
+/// Turns the frames of one level into the frames of the next.
+class Downsampler
+{
+  public:
+    using Emit = std::function<void(const uint8_t* frame)>;
+
+    Downsampler(const ArraySpec& from,
+                const ArraySpec& to,
+                ZarrDownsamplingMethod method);
+    ~Downsampler();
+
+    /// Takes the next frame of the level above, in order. Calls `emit` for
+    /// every frame of the level below that this completes, in order.
+    void push(const uint8_t* frame, const Emit& emit);
+
+    /// Emits the frames still being accumulated (their missing neighbours
+    /// count as zeros). Call at close, level by level from the top.
+    void flush(const Emit& emit);
+
+  private:
+    class Impl;
+    std::unique_ptr<Impl> impl_;
+};
+
+} // namespace zarr
