@@ -1,0 +1,69 @@
+# The two commands the README promises, plus their parts.
+#   make demo   stream a realistic acquisition to ./demo.zarr and open it
+#   make test   build everything and run every C/C++ and Python test
+# Both install what is missing first (Debian/Ubuntu packages via apt-get, a
+# .venv with the Python dependencies), idempotently.
+
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+BUILD_DIR ?= build/test
+JOBS ?= $(shell nproc 2>/dev/null || echo 2)
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+APT_PACKAGES := build-essential pkg-config libblosc-dev nlohmann-json3-dev \
+	libcurl4-openssl-dev libssl-dev libpugixml-dev libinih-dev libzstd-dev \
+	libgtest-dev googletest
+PY_PACKAGES := pip numpy pytest zarr tensorstore ome-zarr-models ome-zarr \
+	scikit-image hypothesis pybind11 scikit-build-core cmake ninja
+VENV_STAMP := $(VENV)/.deps-stamp
+
+.PHONY: all deps apt-deps venv build test test-cpp test-python install-python demo bench clean
+
+all: build
+
+deps: apt-deps venv
+
+apt-deps:
+	@missing=""; for p in $(APT_PACKAGES); do \
+	  dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if ! $(PYTHON) -c 'import venv, ensurepip' >/dev/null 2>&1; then missing="$$missing python3-venv"; fi; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing Debian packages:$$missing"; \
+	  $(SUDO) apt-get update -qq; \
+	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing; \
+	fi
+
+venv: $(VENV_STAMP)
+
+$(VENV_STAMP): Makefile pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade $(PY_PACKAGES)
+	touch $@
+
+build: deps
+	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" cmake -S . -B $(BUILD_DIR) -G Ninja \
+	  -DCMAKE_BUILD_TYPE=RelWithDebInfo -DACQUIRE_ZARR_WERROR=ON
+	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" cmake --build $(BUILD_DIR) -j $(JOBS)
+
+test-cpp: build
+	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" ctest --test-dir $(BUILD_DIR) --output-on-failure -j $(JOBS)
+
+install-python: deps
+	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(PY) -m pip install -q --no-build-isolation .
+
+test-python: install-python
+	$(PY) -m pytest tests/python -q
+
+test: test-cpp test-python
+
+demo: install-python
+	$(PY) examples/demo.py --output demo.zarr
+
+bench: install-python
+	$(PY) benchmarks/run.py
+
+clean:
+	rm -rf build demo.zarr
