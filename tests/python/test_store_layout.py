@@ -1,0 +1,229 @@
+"""What lands on disk matches FORMAT.md byte for byte where it matters."""
+
+from __future__ import annotations
+
+import json
+import struct
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import acquire_zarr as aqz
+from streamkit import blosc, crc32c, dims, load_json, random_frames, settings, shard_index, stream
+
+V2, V3 = aqz.ZarrVersion.V2, aqz.ZarrVersion.V3
+
+V2_DTYPES = {np.uint8: "|u1", np.uint16: "<u2", np.uint32: "<u4", np.uint64: "<u8",
+             np.int8: "|i1", np.int16: "<i2", np.int32: "<i4", np.int64: "<i8",
+             np.float32: "<f4", np.float64: "<f8"}
+
+MISSING = 2**64 - 1
+
+
+def test_crc32c_helper_check_value():
+    assert crc32c(b"123456789") == 0xE3069283
+
+
+@pytest.mark.parametrize("dtype,expected", list(V2_DTYPES.items()), ids=lambda v: str(v))
+def test_v2_array_metadata(tmp_path, dtype, expected):
+    d = dims(("t", 0, 2, 1), ("y", 5, 4, 1), ("x", 6, 4, 1))
+    stream(tmp_path / "s.zarr", d, random_frames(3, 5, 6, dtype), version=V2)
+    meta = load_json(tmp_path / "s.zarr" / "0" / ".zarray")
+    assert meta == {
+        "zarr_format": 2, "shape": [3, 5, 6], "chunks": [2, 4, 4], "dtype": expected,
+        "compressor": None, "fill_value": 0.0 if np.dtype(dtype).kind == "f" else 0,
+        "order": "C", "filters": None, "dimension_separator": "/",
+    }
+    assert load_json(tmp_path / "s.zarr" / ".zgroup") == {"zarr_format": 2}
+
+
+@pytest.mark.parametrize("codec,shuffle", [("lz4", 0), ("lz4", 1), ("zstd", 2)])
+def test_v2_blosc_compressor_entry(tmp_path, codec, shuffle):
+    d = dims(("t", 0, 2, 1), ("y", 5, 4, 1), ("x", 6, 4, 1))
+    stream(tmp_path / "s.zarr", d, random_frames(3, 5, 6, np.uint16), version=V2,
+           compression=blosc(codec, 5, shuffle))
+    meta = load_json(tmp_path / "s.zarr" / "0" / ".zarray")
+    assert meta["compressor"] == {"id": "blosc", "cname": codec, "clevel": 5,
+                                  "shuffle": shuffle, "blocksize": 0}
+
+
+def test_v2_chunk_keys_and_sizes(tmp_path):
+    d = dims(("t", 0, 2, 1), ("c", 3, 2, 1), ("y", 5, 4, 1), ("x", 6, 4, 1))
+    stream(tmp_path / "s.zarr", d, random_frames(3 * 3, 5, 6, np.uint16), version=V2)
+    root = tmp_path / "s.zarr" / "0"
+    keys = sorted(str(p.relative_to(root)) for p in root.rglob("*") if p.is_file() and p.name != ".zarray")
+    expected = sorted(f"{t}/{c}/{y}/{x}" for t in range(2) for c in range(2) for y in range(2) for x in range(2))
+    assert keys == expected
+    for key in keys:
+        assert (root / key).stat().st_size == 2 * 2 * 4 * 4 * 2  # padded full chunk
+
+
+def test_v3_group_and_array_documents(tmp_path):
+    d = dims(("t", 0, 2, 3), ("y", 10, 4, 2), ("x", 9, 4, 2))
+    stream(tmp_path / "s.zarr", d, random_frames(5, 10, 9, np.int16), version=V3,
+           compression=blosc("zstd", 3, 2))
+    group = load_json(tmp_path / "s.zarr" / "zarr.json")
+    assert set(group) == {"zarr_format", "node_type", "attributes", "consolidated_metadata"}
+    assert group["zarr_format"] == 3 and group["node_type"] == "group"
+    assert group["consolidated_metadata"] is None
+    meta = load_json(tmp_path / "s.zarr" / "0" / "zarr.json")
+    assert meta["zarr_format"] == 3 and meta["node_type"] == "array"
+    assert meta["shape"] == [5, 10, 9]
+    assert meta["data_type"] == "int16"
+    assert meta["chunk_grid"] == {"name": "regular", "configuration": {"chunk_shape": [6, 8, 8]}}
+    assert meta["chunk_key_encoding"] == {"name": "default", "configuration": {"separator": "/"}}
+    assert meta["fill_value"] == 0
+    assert meta["dimension_names"] == ["t", "y", "x"]
+    assert meta["attributes"] == {} and meta["storage_transformers"] == []
+    (codec,) = meta["codecs"]
+    assert codec["name"] == "sharding_indexed"
+    assert codec["configuration"] == {
+        "chunk_shape": [2, 4, 4],
+        "codecs": [
+            {"name": "bytes", "configuration": {"endian": "little"}},
+            {"name": "blosc", "configuration": {"cname": "zstd", "clevel": 3, "shuffle": "bitshuffle",
+                                                "typesize": 2, "blocksize": 0}},
+        ],
+        "index_codecs": [{"name": "bytes", "configuration": {"endian": "little"}}, {"name": "crc32c"}],
+        "index_location": "end",
+    }
+
+
+@pytest.mark.parametrize("shuffle,name", [(0, "noshuffle"), (1, "shuffle"), (2, "bitshuffle")])
+def test_v3_blosc_shuffle_names(tmp_path, shuffle, name):
+    d = dims(("t", 0, 2, 1), ("y", 4, 4, 1), ("x", 4, 4, 1))
+    stream(tmp_path / "s.zarr", d, random_frames(2, 4, 4, np.float64), compression=blosc("lz4", 1, shuffle))
+    meta = load_json(tmp_path / "s.zarr" / "0" / "zarr.json")
+    config = meta["codecs"][0]["configuration"]["codecs"][1]["configuration"]
+    assert config["shuffle"] == name and config["typesize"] == 8
+    assert meta["fill_value"] == 0.0
+
+
+def test_v3_uncompressed_shards_index_and_crc(tmp_path):
+    # y: 10 px, chunk 4, shard 2 chunks -> shards of 8 px: shard 1 holds one
+    # real chunk (px 8-9) and one chunk past the edge (never written).
+    d = dims(("t", 0, 2, 2), ("y", 10, 4, 2), ("x", 4, 4, 1))
+    frames = random_frames(3, 10, 4, np.uint16)
+    stream(tmp_path / "s.zarr", d, frames)
+    root = tmp_path / "s.zarr" / "0"
+    shards = sorted(str(p.relative_to(root)) for p in root.rglob("*") if p.is_file() and p.name != "zarr.json")
+    assert shards == ["c/0/0/0", "c/0/1/0"]
+    chunk_bytes = 2 * 4 * 4 * 2
+    n = 2 * 2 * 1
+    for key, real in (("c/0/0/0", {(0, 0), (1, 0), (0, 1), (1, 1)}), ("c/0/1/0", {(0, 0), (1, 0)})):
+        data = (root / key).read_bytes()
+        entries = shard_index(data, n)
+        assert len(data) == len(real) * chunk_bytes + 16 * n + 4
+        for i, (offset, nbytes) in enumerate(entries):
+            t, y = divmod(i, 2)
+            if (t, y) in real:
+                assert nbytes == chunk_bytes and offset + nbytes <= len(data) - (16 * n + 4)
+            else:
+                assert (offset, nbytes) == (MISSING, MISSING)
+    # The inner chunk (t-chunk 0, y-chunk 0) of shard 0 holds frames 0-1, rows 0-3.
+    data = (root / "c/0/0/0").read_bytes()
+    offset, nbytes = shard_index(data, n)[0]
+    chunk = np.frombuffer(data[offset:offset + nbytes], dtype="<u2").reshape(2, 4, 4)
+    np.testing.assert_array_equal(chunk, frames[0:2, 0:4, :])
+
+
+@pytest.mark.parametrize("codec,codec_id,shuffle,flag", [
+    ("lz4", 1, 1, 0x01), ("zstd", 4, 2, 0x04), ("lz4", 1, 0, 0x00)])
+def test_v3_blosc_inner_chunk_headers(tmp_path, codec, codec_id, shuffle, flag):
+    d = dims(("t", 0, 2, 1), ("y", 12, 8, 2), ("x", 8, 8, 1))
+    stream(tmp_path / "s.zarr", d, random_frames(2, 12, 8, np.uint32), compression=blosc(codec, 4, shuffle))
+    data = (tmp_path / "s.zarr" / "0" / "c" / "0" / "0" / "0").read_bytes()
+    entries = shard_index(data, 2)
+    for offset, nbytes in entries:
+        header = data[offset:offset + 16]
+        assert header[0] == 2  # blosc format version
+        flags = header[2]
+        assert flags & 0x05 == flag
+        assert flags >> 5 == codec_id
+        assert header[3] == 4  # typesize
+        (uncompressed,) = struct.unpack("<I", header[4:8])
+        (stored,) = struct.unpack("<I", header[12:16])
+        assert uncompressed == 2 * 8 * 8 * 4  # the full padded inner chunk
+        assert stored == nbytes
+
+
+def test_v2_blosc_chunk_headers(tmp_path):
+    d = dims(("t", 0, 2, 1), ("y", 5, 4, 1), ("x", 6, 4, 1))
+    stream(tmp_path / "s.zarr", d, random_frames(3, 5, 6, np.uint16), version=V2,
+           compression=blosc("zstd", 1, 1))
+    for chunk in (tmp_path / "s.zarr" / "0").rglob("*"):
+        if chunk.is_file() and chunk.name != ".zarray":
+            data = chunk.read_bytes()
+            assert data[0] == 2 and data[2] >> 5 == 4 and data[3] == 2
+            assert struct.unpack("<I", data[4:8])[0] == 2 * 4 * 4 * 2
+            assert struct.unpack("<I", data[12:16])[0] == len(data)
+
+
+def test_custom_metadata_file(tmp_path):
+    d = dims(("t", 0, 2, 1), ("y", 4, 4, 1), ("x", 4, 4, 1))
+    with aqz.ZarrStream(settings(tmp_path / "s.zarr", d)) as st:
+        assert st.write_custom_metadata('{"objective": "20x", "na": 0.75}') is True
+        assert st.write_custom_metadata('{"objective": "40x"}') is False
+        text = (tmp_path / "s.zarr" / "acquire.json").read_text()
+        assert json.loads(text) == {"objective": "20x", "na": 0.75}
+        assert "\n" in text.strip()  # pretty-printed
+        assert st.write_custom_metadata('{"objective": "40x"}', overwrite=True) is True
+        with pytest.raises(ValueError, match="not valid JSON"):
+            st.write_custom_metadata("{nope")
+        with pytest.raises(ValueError, match="JSON object"):
+            st.write_custom_metadata("[1, 2]")
+    assert load_json(tmp_path / "s.zarr" / "acquire.json") == {"objective": "40x"}
+
+
+@pytest.mark.parametrize("version", [V2, V3], ids=["v2", "v3"])
+def test_settings_custom_metadata_goes_to_root_attributes(tmp_path, version):
+    d = dims(("t", 0, 2, 1), ("y", 4, 4, 1), ("x", 4, 4, 1))
+    s = settings(tmp_path / "s.zarr", d, version=version, custom_metadata='{"operator": "ada", "run": 7}')
+    with aqz.ZarrStream(s):
+        pass
+    if version == V3:
+        attrs = load_json(tmp_path / "s.zarr" / "zarr.json")["attributes"]
+        assert "ome" in attrs
+    else:
+        attrs = load_json(tmp_path / "s.zarr" / ".zattrs")
+        assert "multiscales" in attrs
+    assert attrs["operator"] == "ada" and attrs["run"] == 7
+    assert not (tmp_path / "s.zarr" / "acquire.json").exists()
+
+
+def test_overwrite_true_deletes_old_contents(tmp_path):
+    store = tmp_path / "s.zarr"
+    store.mkdir()
+    (store / "stale.txt").write_text("old")
+    (store / "old_array").mkdir()
+    d = dims(("t", 0, 2, 1), ("y", 4, 4, 1), ("x", 4, 4, 1))
+    stream(store, d, random_frames(1, 4, 4, np.uint16), overwrite=True)
+    assert not (store / "stale.txt").exists() and not (store / "old_array").exists()
+
+
+def test_overwrite_false_keeps_unrelated_files(tmp_path):
+    store = tmp_path / "s.zarr"
+    store.mkdir()
+    (store / "notes.txt").write_text("keep me")
+    d = dims(("t", 0, 2, 1), ("y", 4, 4, 1), ("x", 4, 4, 1))
+    stream(store, d, random_frames(1, 4, 4, np.uint16), overwrite=False)
+    assert (store / "notes.txt").read_text() == "keep me"
+
+
+def test_no_temporary_files_left_behind(tmp_path):
+    d = dims(("t", 0, 2, 1), ("y", 4, 4, 1), ("x", 4, 4, 1))
+    stream(tmp_path / "s.zarr", d, random_frames(5, 4, 4, np.uint16))
+    leftovers = [p for p in (tmp_path / "s.zarr").rglob("*") if p.name.endswith(".tmp")]
+    assert leftovers == []
+
+
+def test_metadata_is_written_at_create(tmp_path):
+    d = dims(("t", 0, 2, 1), ("y", 4, 4, 1), ("x", 4, 4, 1))
+    st = aqz.ZarrStream(settings(tmp_path / "s.zarr", d))
+    try:
+        import zarr
+        a = zarr.open_array(str(tmp_path / "s.zarr" / "0"), mode="r")
+        assert a.shape == (0, 4, 4)
+    finally:
+        st.close()
