@@ -200,7 +200,10 @@ check_sizes(const ArraySpec& array)
         if (d > 0) {
             per_slab = saturating_mul(per_slab, ceil_div(dim.size, dim.chunk));
         }
-        chunk_shape += (d ? "x" : "") + std::to_string(dim.chunk);
+        if (d > 0) {
+            chunk_shape += 'x';
+        }
+        chunk_shape += std::to_string(dim.chunk);
     }
     const uint64_t chunk_bytes = saturating_mul(chunk_elems, bpe);
     if (chunk_bytes > kMaxChunkBytes) {
@@ -266,7 +269,10 @@ normalize_output_key(const std::string& key)
                 invalid(cat("output_key '", key, "': segment '", segment,
                             "' contains a forbidden character"));
             }
-            out += (out.empty() ? "" : "/") + segment;
+            if (!out.empty()) {
+                out += '/';
+            }
+            out += segment;
         }
         start = end + 1;
     }

@@ -1,0 +1,48 @@
+# Installation: the shared library, the two public headers, a CMake package
+# (find_package(acquire-zarr) -> acquire-zarr::acquire-zarr) and a pkg-config
+# file. The Python wheel (SKBUILD) installs only the extension module.
+if (SKBUILD)
+    return()
+endif ()
+
+include(CMakePackageConfigHelpers)
+
+set(ACQUIRE_ZARR_CMAKE_DIR ${CMAKE_INSTALL_LIBDIR}/cmake/acquire-zarr)
+
+install(TARGETS acquire_zarr
+        EXPORT acquire-zarr-targets
+        LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR}
+        ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR}
+        RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR}
+        INCLUDES DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
+install(FILES include/acquire.zarr.h include/zarr.types.h
+        DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
+
+install(EXPORT acquire-zarr-targets
+        NAMESPACE acquire-zarr::
+        FILE acquire-zarr-targets.cmake
+        DESTINATION ${ACQUIRE_ZARR_CMAKE_DIR})
+
+configure_package_config_file(
+    ${PROJECT_SOURCE_DIR}/cmake/acquire-zarr-config.cmake.in
+    ${PROJECT_BINARY_DIR}/acquire-zarr-config.cmake
+    INSTALL_DESTINATION ${ACQUIRE_ZARR_CMAKE_DIR})
+write_basic_package_version_file(
+    ${PROJECT_BINARY_DIR}/acquire-zarr-config-version.cmake
+    VERSION ${PROJECT_VERSION}
+    COMPATIBILITY SameMajorVersion)
+install(FILES ${PROJECT_BINARY_DIR}/acquire-zarr-config.cmake
+              ${PROJECT_BINARY_DIR}/acquire-zarr-config-version.cmake
+        DESTINATION ${ACQUIRE_ZARR_CMAKE_DIR})
+
+# pkg-config: the prefix is found relative to the .pc file itself, so the
+# installed tree works wherever `cmake --install --prefix` put it.
+file(RELATIVE_PATH ACQUIRE_ZARR_PC_PREFIX
+     ${CMAKE_INSTALL_FULL_LIBDIR}/pkgconfig ${CMAKE_INSTALL_PREFIX})
+string(REGEX REPLACE "/$" "" ACQUIRE_ZARR_PC_PREFIX "${ACQUIRE_ZARR_PC_PREFIX}")
+set(ACQUIRE_ZARR_PC_LIBDIR ${CMAKE_INSTALL_LIBDIR})
+set(ACQUIRE_ZARR_PC_INCLUDEDIR ${CMAKE_INSTALL_INCLUDEDIR})
+configure_file(${PROJECT_SOURCE_DIR}/cmake/acquire-zarr.pc.in
+               ${PROJECT_BINARY_DIR}/acquire-zarr.pc @ONLY)
+install(FILES ${PROJECT_BINARY_DIR}/acquire-zarr.pc
+        DESTINATION ${CMAKE_INSTALL_LIBDIR}/pkgconfig)
