@@ -178,3 +178,15 @@ def test_typing_stubs_ship_with_the_package():
     stub = (pkg / "__init__.pyi").read_text()
     for name in ["class StreamSettings", "class ZarrStream", "def append", "def set_log_level"]:
         assert name in stub
+
+
+def test_readme_python_quick_start_runs_as_written(tmp_path):
+    readme = (REPO / "README.md").read_text()
+    start = readme.index("```python\nimport acquire_zarr as aqz")
+    code = readme[start + len("```python\n"):readme.index("```", start + 10)]
+    result = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True,
+                            text=True, timeout=300)
+    assert result.returncode == 0, result.stderr
+    import zarr
+    a = zarr.open_array(str(tmp_path / "my_stream.zarr" / "0"), mode="r")
+    assert a.shape == (10, 1080, 1920)
