@@ -1,0 +1,116 @@
+#include "storage/store.hh"
+#include "util/error.hh"
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <thread>
+#include <vector>
+
+namespace fs = std::filesystem;
+using zarr::storage::make_filesystem_store;
+
+namespace {
+
+class FilesystemStore : public testing::Test
+{
+  protected:
+    void SetUp() override
+    {
+        root_ = fs::temp_directory_path() /
+                ("az-store-" + std::to_string(::getpid()) + "-" +
+                 testing::UnitTest::GetInstance()->current_test_info()->name());
+        fs::remove_all(root_);
+    }
+    void TearDown() override { fs::remove_all(root_); }
+
+    std::string read(const fs::path& p)
+    {
+        std::ifstream in(p, std::ios::binary);
+        return { std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>() };
+    }
+
+    fs::path root_;
+};
+
+} // namespace
+
+TEST_F(FilesystemStore, CreatesTheRoot)
+{
+    auto store = make_filesystem_store(root_.string());
+    EXPECT_TRUE(fs::is_directory(root_));
+}
+
+TEST_F(FilesystemStore, PositionalWritesFromSeveralThreads)
+{
+    auto store = make_filesystem_store(root_.string());
+    auto sink = store->open_sink("a/b/c/shard");
+    constexpr size_t kPiece = 4096;
+    std::vector<std::thread> threads;
+    for (int t = 0; t < 4; ++t) {
+        threads.emplace_back([&, t] {
+            std::vector<uint8_t> data(kPiece, static_cast<uint8_t>('A' + t));
+            sink->write(static_cast<uint64_t>(3 - t) * kPiece, data.data(), data.size());
+        });
+    }
+    for (auto& th : threads) {
+        th.join();
+    }
+    sink->finalize();
+    const std::string content = read(root_ / "a/b/c/shard");
+    ASSERT_EQ(content.size(), 4 * kPiece);
+    EXPECT_EQ(content[0], 'D');
+    EXPECT_EQ(content[3 * kPiece], 'A');
+}
+
+TEST_F(FilesystemStore, PutGetExists)
+{
+    auto store = make_filesystem_store(root_.string());
+    EXPECT_FALSE(store->exists("x/y"));
+    EXPECT_FALSE(store->get("x/y").has_value());
+    const std::string data = "hello";
+    store->put("x/y", reinterpret_cast<const uint8_t*>(data.data()), data.size());
+    EXPECT_TRUE(store->exists("x/y"));
+    EXPECT_EQ(store->get("x/y").value(), "hello");
+}
+
+TEST_F(FilesystemStore, PutAtomicReplacesAndLeavesNoTemporaries)
+{
+    auto store = make_filesystem_store(root_.string());
+    store->put_atomic("g/zarr.json", "{\"first\": 1}");
+    store->put_atomic("g/zarr.json", "{\"second\": 2}");
+    EXPECT_EQ(read(root_ / "g/zarr.json"), "{\"second\": 2}");
+    size_t files = 0;
+    for (const auto& e : fs::recursive_directory_iterator(root_)) {
+        files += e.is_regular_file();
+    }
+    EXPECT_EQ(files, 1u);
+}
+
+TEST_F(FilesystemStore, ClearEmptiesTheRootButKeepsIt)
+{
+    auto store = make_filesystem_store(root_.string());
+    store->put_atomic("a/b/c", "x");
+    store->put_atomic("top", "y");
+    store->clear();
+    EXPECT_TRUE(fs::is_directory(root_));
+    EXPECT_TRUE(fs::is_empty(root_));
+    store->put_atomic("a/again", "z"); // directories are recreated after clear
+    EXPECT_EQ(read(root_ / "a/again"), "z");
+    store->sync();
+}
+
+TEST_F(FilesystemStore, ErrorsAreIOErrorsNamingThePath)
+{
+    auto store = make_filesystem_store(root_.string());
+    store->put_atomic("file", "x");
+    try {
+        store->open_sink("file/child");
+        FAIL() << "expected an IOError";
+    } catch (const zarr::Error& e) {
+        EXPECT_EQ(e.code(), ZarrStatusCode_IOError);
+        EXPECT_NE(std::string(e.what()).find((root_ / "file").string()), std::string::npos)
+          << e.what();
+    }
+}

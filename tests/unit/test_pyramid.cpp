@@ -1,0 +1,156 @@
+#include "zarr/pyramid.hh"
+
+#include <gtest/gtest.h>
+
+#include <cstring>
+#include <vector>
+
+using zarr::ArraySpec;
+using zarr::DimensionSpec;
+
+namespace {
+
+DimensionSpec
+dim(const char* name, ZarrDimensionType type, uint64_t size, uint64_t chunk, uint64_t shard = 1)
+{
+    DimensionSpec d;
+    d.name = name;
+    d.type = type;
+    d.size = size;
+    d.chunk = chunk;
+    d.shard_chunks = shard;
+    return d;
+}
+
+ArraySpec
+spec(std::vector<DimensionSpec> dims, ZarrDataType dtype = ZarrDataType_uint16)
+{
+    ArraySpec a;
+    a.dims = std::move(dims);
+    a.dtype = dtype;
+    return a;
+}
+
+} // namespace
+
+TEST(Pyramid, YXHalveUntilTheyFitOneChunk)
+{
+    const auto levels = zarr::pyramid_levels(
+      spec({ dim("t", ZarrDimensionType_Time, 0, 4), dim("y", ZarrDimensionType_Space, 37, 8, 2),
+             dim("x", ZarrDimensionType_Space, 45, 8, 3) }),
+      "");
+    ASSERT_EQ(levels.size(), 4u);
+    const uint64_t ys[] = { 37, 19, 10, 5 };
+    const uint64_t xs[] = { 45, 23, 12, 6 };
+    for (size_t k = 0; k < levels.size(); ++k) {
+        EXPECT_EQ(levels[k].key, std::to_string(k));
+        EXPECT_EQ(levels[k].dims[0].size, 0u);
+        EXPECT_EQ(levels[k].dims[0].chunk, 4u);
+        EXPECT_EQ(levels[k].dims[1].size, ys[k]);
+        EXPECT_EQ(levels[k].dims[2].size, xs[k]);
+    }
+    EXPECT_EQ(levels[3].dims[1].chunk, 5u);         // min(chunk, size)
+    EXPECT_EQ(levels[2].dims[1].shard_chunks, 2u);  // 10 px = 2 chunks of 8
+    EXPECT_EQ(levels[3].dims[2].shard_chunks, 1u);  // 6 px fit one chunk
+    EXPECT_EQ(levels[3].dims[2].scale, 8.0);
+    EXPECT_EQ(levels[3].dims[0].scale, 1.0);
+}
+
+TEST(Pyramid, ShortZStopsBeforeYX)
+{
+    const auto levels = zarr::pyramid_levels(
+      spec({ dim("t", ZarrDimensionType_Time, 0, 1), dim("c", ZarrDimensionType_Channel, 3, 1),
+             dim("z", ZarrDimensionType_Space, 6, 4), dim("y", ZarrDimensionType_Space, 64, 8),
+             dim("x", ZarrDimensionType_Space, 64, 8) }),
+      "img");
+    ASSERT_EQ(levels.size(), 4u);
+    EXPECT_EQ(levels[1].dims[2].size, 3u); // 6 > 4 -> 3
+    EXPECT_EQ(levels[2].dims[2].size, 3u); // 3 <= 4 stays
+    EXPECT_EQ(levels[1].dims[1].size, 3u); // channels never shrink
+    EXPECT_EQ(levels[3].dims[3].size, 8u);
+    EXPECT_EQ(levels[3].key, "img/3");
+    const auto down = zarr::downsampled_dims(levels[1], levels[2]);
+    EXPECT_EQ(down, (std::vector<bool>{ false, false, false, true, true }));
+}
+
+TEST(Pyramid, UnboundedSpaceAppendDimensionHalvesEveryLevel)
+{
+    const auto levels = zarr::pyramid_levels(
+      spec({ dim("z", ZarrDimensionType_Space, 0, 2), dim("y", ZarrDimensionType_Space, 16, 4),
+             dim("x", ZarrDimensionType_Space, 16, 4) }),
+      "");
+    ASSERT_EQ(levels.size(), 3u);
+    EXPECT_EQ(levels[2].dims[0].scale, 4.0);
+    EXPECT_EQ(zarr::downsampled_dims(levels[0], levels[1])[0], true);
+}
+
+TEST(Pyramid, NothingToShrinkMeansOneLevel)
+{
+    const auto levels = zarr::pyramid_levels(
+      spec({ dim("t", ZarrDimensionType_Time, 0, 1), dim("y", ZarrDimensionType_Space, 8, 8),
+             dim("x", ZarrDimensionType_Space, 8, 16) }),
+      "");
+    EXPECT_EQ(levels.size(), 1u);
+}
+
+TEST(Downsampler, MeanOfOddFramePadsWithZeros)
+{
+    const auto levels = zarr::pyramid_levels(
+      spec({ dim("t", ZarrDimensionType_Time, 0, 1), dim("y", ZarrDimensionType_Space, 3, 1),
+             dim("x", ZarrDimensionType_Space, 3, 1) }),
+      "");
+    ASSERT_GE(levels.size(), 2u);
+    zarr::Downsampler ds(levels[0], levels[1], ZarrDownsamplingMethod_Mean);
+    const uint16_t frame[9] = { 1, 3, 5, 7, 9, 11, 13, 15, 17 };
+    std::vector<uint16_t> got;
+    ds.push(reinterpret_cast<const uint8_t*>(frame), [&](const uint8_t* f) {
+        got.assign(reinterpret_cast<const uint16_t*>(f), reinterpret_cast<const uint16_t*>(f) + 4);
+    });
+    // (1+3+7+9)/4=5, (5+0+11+0)/4=4, (13+15+0+0)/4=7, (17+0+0+0)/4=4
+    EXPECT_EQ(got, (std::vector<uint16_t>{ 5, 4, 7, 4 }));
+}
+
+TEST(Downsampler, MinMaxDecimateOnSignedData)
+{
+    const auto levels = zarr::pyramid_levels(
+      spec({ dim("t", ZarrDimensionType_Time, 0, 1), dim("y", ZarrDimensionType_Space, 2, 1),
+             dim("x", ZarrDimensionType_Space, 3, 1) },
+           ZarrDataType_int8),
+      "");
+    const int8_t frame[6] = { -5, 2, 7, 3, -1, 9 };
+    struct Case
+    {
+        ZarrDownsamplingMethod m;
+        std::vector<int8_t> expected;
+    };
+    for (const auto& c : { Case{ ZarrDownsamplingMethod_Min, { -5, 0 } },  // right block padded with 0
+                           Case{ ZarrDownsamplingMethod_Max, { 3, 9 } },
+                           Case{ ZarrDownsamplingMethod_Decimate, { -5, 7 } },
+                           Case{ ZarrDownsamplingMethod_Mean, { 0, 4 } } }) { // (-5+2+3-1)/4 -> 0, (7+9)/4 = 4
+        zarr::Downsampler ds(levels[0], levels[1], c.m);
+        std::vector<int8_t> got;
+        ds.push(reinterpret_cast<const uint8_t*>(frame), [&](const uint8_t* f) {
+            got.assign(reinterpret_cast<const int8_t*>(f), reinterpret_cast<const int8_t*>(f) + 2);
+        });
+        EXPECT_EQ(got, c.expected) << "method " << c.m;
+    }
+}
+
+TEST(Downsampler, ZPairsCombineAndFlushEmitsTheOddPlane)
+{
+    const auto levels = zarr::pyramid_levels(
+      spec({ dim("z", ZarrDimensionType_Space, 0, 1), dim("y", ZarrDimensionType_Space, 2, 1),
+             dim("x", ZarrDimensionType_Space, 2, 1) }),
+      "");
+    zarr::Downsampler ds(levels[0], levels[1], ZarrDownsamplingMethod_Max);
+    std::vector<uint16_t> emitted;
+    auto emit = [&](const uint8_t* f) { emitted.push_back(*reinterpret_cast<const uint16_t*>(f)); };
+    const uint16_t a[4] = { 1, 2, 3, 4 }, b[4] = { 8, 0, 0, 0 }, c[4] = { 5, 5, 5, 6 };
+    ds.push(reinterpret_cast<const uint8_t*>(a), emit);
+    EXPECT_TRUE(emitted.empty());
+    ds.push(reinterpret_cast<const uint8_t*>(b), emit);
+    ds.push(reinterpret_cast<const uint8_t*>(c), emit);
+    EXPECT_EQ(emitted, (std::vector<uint16_t>{ 8 }));
+    ds.flush(emit);
+    EXPECT_EQ(emitted, (std::vector<uint16_t>{ 8, 6 }));
+}

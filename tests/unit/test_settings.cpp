@@ -1,0 +1,183 @@
+#include "stream/settings.hh"
+#include "util/error.hh"
+
+#include <gtest/gtest.h>
+
+#include <cstring>
+#include <functional>
+#include <string>
+#include <thread>
+
+using zarr::Error;
+using zarr::plan_stream;
+
+namespace {
+
+/// An enum value outside the enum's range, as a C caller might pass.
+template<typename E>
+E
+out_of_range(int value)
+{
+    E e;
+    static_assert(sizeof(e) == sizeof(int));
+    std::memcpy(&e, &value, sizeof(e));
+    return e;
+}
+
+struct Fixture
+{
+    ZarrDimensionProperties dims[3] = {
+        { "t", ZarrDimensionType_Time, 0, 2, 0, nullptr, 0.0 },
+        { "y", ZarrDimensionType_Space, 8, 4, 1, "micrometer", 0.5 },
+        { "x", ZarrDimensionType_Space, 8, 4, 1, nullptr, 0.0 },
+    };
+    ZarrCompressionSettings compression{ ZarrCompressor_Blosc1, ZarrCompressionCodec_BloscLZ4, 1, 1 };
+    ZarrStreamSettings s{};
+    Fixture()
+    {
+        s.store_path = "store.zarr";
+        s.dimensions = dims;
+        s.dimension_count = 3;
+        s.data_type = ZarrDataType_uint16;
+        s.version = ZarrVersion_3;
+    }
+};
+
+std::string
+refusal(const std::function<void(Fixture&)>& mutate, ZarrStatusCode* code = nullptr)
+{
+    Fixture f;
+    mutate(f);
+    try {
+        plan_stream(&f.s);
+    } catch (const Error& e) {
+        if (code) {
+            *code = e.code();
+        }
+        return e.what();
+    }
+    return "(accepted)";
+}
+
+} // namespace
+
+TEST(Settings, NormalizeOutputKey)
+{
+    EXPECT_EQ(zarr::normalize_output_key(""), "");
+    EXPECT_EQ(zarr::normalize_output_key("/a//b/"), "a/b");
+    EXPECT_EQ(zarr::normalize_output_key("a/b/c"), "a/b/c");
+    for (const char* bad : { "..", "a/../b", ".", "a/./b", "__x", "a/__meta", "zarr.json",
+                             "a/.zarray", ".zgroup", ".zattrs" }) {
+        EXPECT_THROW(zarr::normalize_output_key(bad), Error) << bad;
+    }
+}
+
+struct Refusal
+{
+    const char* what;
+    std::function<void(Fixture&)> mutate;
+    const char* expected; // a piece of the message
+};
+
+class SettingsRefusal : public testing::TestWithParam<Refusal>
+{};
+
+TEST_P(SettingsRefusal, NamesTheFieldAndValue)
+{
+    const auto& p = GetParam();
+    const std::string message = refusal(p.mutate);
+    EXPECT_NE(message.find(p.expected), std::string::npos) << message;
+}
+
+INSTANTIATE_TEST_SUITE_P(
+  Cases,
+  SettingsRefusal,
+  testing::Values(
+    Refusal{ "null store", [](Fixture& f) { f.s.store_path = nullptr; }, "store_path is NULL" },
+    Refusal{ "empty store", [](Fixture& f) { f.s.store_path = ""; }, "store_path '' is empty" },
+    Refusal{ "file url only", [](Fixture& f) { f.s.store_path = "file://"; }, "store_path 'file://' is empty" },
+    Refusal{ "two dims", [](Fixture& f) { f.s.dimension_count = 2; }, "dimension_count is 2" },
+    Refusal{ "null dims", [](Fixture& f) { f.s.dimensions = nullptr; }, "dimensions is NULL" },
+    Refusal{ "null name", [](Fixture& f) { f.dims[1].name = nullptr; }, "dimensions[1].name is NULL" },
+    Refusal{ "empty name", [](Fixture& f) { f.dims[2].name = ""; }, "dimensions[2].name is ''" },
+    Refusal{ "duplicate", [](Fixture& f) { f.dims[2].name = "y"; }, "dimensions[2].name 'y' is used" },
+    Refusal{ "zero chunk", [](Fixture& f) { f.dims[0].chunk_size_px = 0; }, "dimensions[0].chunk_size_px is 0" },
+    Refusal{ "zero size", [](Fixture& f) { f.dims[2].array_size_px = 0; }, "dimensions[2].array_size_px is 0" },
+    Refusal{ "dim type", [](Fixture& f) { f.dims[0].type = out_of_range<ZarrDimensionType>(8); }, "dimensions[0].type is 8" },
+    Refusal{ "bad scale", [](Fixture& f) { f.dims[1].scale = -1; }, "dimensions[1].scale is -1" },
+    Refusal{ "data type", [](Fixture& f) { f.s.data_type = out_of_range<ZarrDataType>(10); }, "data_type is 10" },
+    Refusal{ "version", [](Fixture& f) { f.s.version = out_of_range<ZarrVersion>(1); }, "version is 1" },
+    Refusal{ "method", [](Fixture& f) { f.s.downsampling_method = out_of_range<ZarrDownsamplingMethod>(4); }, "downsampling_method is 4" },
+    Refusal{ "compressor", [](Fixture& f) { f.compression.compressor = out_of_range<ZarrCompressor>(3); f.s.compression_settings = &f.compression; }, "compression_settings.compressor is 3" },
+    Refusal{ "codec", [](Fixture& f) { f.compression.codec = out_of_range<ZarrCompressionCodec>(6); f.s.compression_settings = &f.compression; }, "compression_settings.codec is 6" },
+    Refusal{ "no codec", [](Fixture& f) { f.compression.codec = ZarrCompressionCodec_None; f.s.compression_settings = &f.compression; }, "compression_settings.codec is None" },
+    Refusal{ "no compressor", [](Fixture& f) { f.compression.compressor = ZarrCompressor_None; f.s.compression_settings = &f.compression; }, "compression_settings.compressor is None" },
+    Refusal{ "level", [](Fixture& f) { f.compression.level = 10; f.s.compression_settings = &f.compression; }, "compression_settings.level is 10" },
+    Refusal{ "shuffle", [](Fixture& f) { f.compression.shuffle = 3; f.s.compression_settings = &f.compression; }, "compression_settings.shuffle is 3" },
+    Refusal{ "huge chunk", [](Fixture& f) { f.dims[0].chunk_size_px = 100000; f.dims[1].array_size_px = 4096; f.dims[1].chunk_size_px = 4096; }, "limit" },
+    Refusal{ "many chunks", [](Fixture& f) { f.dims[1].array_size_px = 1u << 20; f.dims[1].chunk_size_px = 1; f.dims[2].array_size_px = 1u << 20; f.dims[2].chunk_size_px = 1; }, "open at once" },
+    Refusal{ "custom not object", [](Fixture& f) { f.s.custom_metadata = "42"; }, "custom_metadata '42' is not a JSON object" },
+    Refusal{ "custom ome", [](Fixture& f) { f.s.custom_metadata = "{\"ome\": 1}"; }, "'ome'" },
+    Refusal{ "output key", [](Fixture& f) { f.s.output_key = "a/../b"; }, "output_key 'a/../b'" }),
+  [](const testing::TestParamInfo<Refusal>& param_info) {
+      std::string name = param_info.param.what;
+      for (auto& c : name) {
+          if (!isalnum(static_cast<unsigned char>(c))) {
+              c = '_';
+          }
+      }
+      return name;
+  });
+
+TEST(Settings, NullSettingsIsInvalidArgument)
+{
+    try {
+        plan_stream(nullptr);
+        FAIL();
+    } catch (const Error& e) {
+        EXPECT_EQ(e.code(), ZarrStatusCode_InvalidArgument);
+    }
+}
+
+TEST(Settings, S3IsNotYetImplemented)
+{
+    ZarrStatusCode code = ZarrStatusCode_Success;
+    ZarrS3Settings s3{ "http://localhost:9000", "bucket", nullptr };
+    refusal([&](Fixture& f) { f.s.s3_settings = &s3; }, &code);
+    EXPECT_EQ(code, ZarrStatusCode_NotYetImplemented);
+}
+
+TEST(Settings, Defaults)
+{
+    Fixture f;
+    f.s.version = out_of_range<ZarrVersion>(0);
+    f.s.store_path = "file://relative/store.zarr";
+    const auto plan = plan_stream(&f.s);
+    EXPECT_EQ(plan.array.version, ZarrVersion_3);
+    EXPECT_EQ(plan.max_threads, std::max(1u, std::thread::hardware_concurrency()));
+    EXPECT_EQ(plan.array.dims[0].shard_chunks, 1u);
+    EXPECT_EQ(plan.array.dims[0].scale, 1.0);
+    EXPECT_EQ(plan.array.dims[1].scale, 0.5);
+    EXPECT_EQ(plan.array.dims[1].unit, "micrometer");
+    EXPECT_EQ(plan.array.key, "0");
+    EXPECT_EQ(plan.levels.size(), 1u);
+    EXPECT_TRUE(plan.store_root.ends_with("/relative/store.zarr")) << plan.store_root;
+    EXPECT_EQ(plan.store_root.front(), '/');
+    EXPECT_FALSE(plan.array.compression.enabled);
+}
+
+TEST(Settings, ArrayKeyFollowsOutputKeyAndMultiscale)
+{
+    Fixture f;
+    f.s.output_key = "/a//b/";
+    EXPECT_EQ(plan_stream(&f.s).array.key, "a/b");
+    f.s.multiscale = true;
+    f.dims[1].array_size_px = 64;
+    f.dims[2].array_size_px = 64;
+    const auto plan = plan_stream(&f.s);
+    EXPECT_EQ(plan.array.key, "a/b/0");
+    ASSERT_EQ(plan.levels.size(), 5u); // 64 -> 32 -> 16 -> 8 -> 4 (= chunk)
+    EXPECT_EQ(plan.levels[4].key, "a/b/4");
+    EXPECT_EQ(plan.levels[4].dims[1].size, 4u);
+    EXPECT_EQ(plan.levels[4].dims[1].scale, 0.5 * 16);
+}
