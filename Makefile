@@ -20,7 +20,7 @@ PY_PACKAGES := pip numpy pytest zarr tensorstore ome-zarr-models ome-zarr \
 	scikit-image hypothesis pybind11 scikit-build-core cmake ninja
 VENV_STAMP := $(VENV)/.deps-stamp
 
-.PHONY: all deps apt-deps venv build test test-cpp test-python install-python demo bench clean
+.PHONY: all deps apt-deps venv build test test-cpp test-sanitize test-python install-python demo bench clean
 
 all: build
 
@@ -51,13 +51,20 @@ build: deps
 test-cpp: build
 	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" ctest --test-dir $(BUILD_DIR) --output-on-failure -j $(JOBS)
 
+# The C/C++ tests again in a Debug build with AddressSanitizer and
+# UndefinedBehaviorSanitizer (any report fails the test).
+test-sanitize: deps
+	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" cmake --preset asan
+	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" cmake --build --preset asan -j $(JOBS)
+	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" ctest --preset asan -j $(JOBS)
+
 install-python: deps
 	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(PY) -m pip install -q --no-build-isolation .
 
 test-python: install-python
 	$(PY) -m pytest tests/python -q
 
-test: test-cpp test-python
+test: test-cpp test-sanitize test-python
 
 demo: install-python
 	$(PY) examples/demo.py --output demo.zarr

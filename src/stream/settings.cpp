@@ -6,6 +6,7 @@
 #include "../zarr/pyramid.hh"
 
 #include <cmath>
+#include <cstring>
 #include <cstdlib>
 #include <filesystem>
 #include <set>
@@ -22,6 +23,18 @@ namespace {
 constexpr uint64_t kMaxChunkBytes = uint64_t{ 1 } << 30;   // per inner chunk
 constexpr uint64_t kMaxChunksPerSlab = uint64_t{ 1 } << 20; // open at once
 constexpr uint64_t kMaxChunksPerShard = uint64_t{ 1 } << 20;
+
+/// The integer a C caller stored in an enum field. Reading it through the
+/// enum type would be undefined behaviour when it is out of range.
+template<typename E>
+int
+raw(const E& field)
+{
+    static_assert(sizeof(E) == sizeof(int));
+    int value = 0;
+    std::memcpy(&value, &field, sizeof(value));
+    return value;
+}
 
 [[noreturn]] void
 invalid(const std::string& message)
@@ -109,8 +122,8 @@ check_dimension(const ZarrDimensionProperties& d, size_t i, bool append_dim)
                     ": every dimension needs a non-empty name"));
     }
     spec.name = d.name;
-    if (static_cast<unsigned>(d.type) >= ZarrDimensionTypeCount) {
-        invalid(cat(field, ".type is ", static_cast<int>(d.type),
+    if (static_cast<unsigned>(raw(d.type)) >= ZarrDimensionTypeCount) {
+        invalid(cat(field, ".type is ", raw(d.type),
                     ": must be a ZarrDimensionType (0..",
                     ZarrDimensionTypeCount - 1, ")"));
     }
@@ -142,14 +155,14 @@ check_compression(const ZarrCompressionSettings* c, ZarrDataType dtype)
     if (c == nullptr) {
         return spec;
     }
-    if (static_cast<unsigned>(c->compressor) >= ZarrCompressorCount) {
+    if (static_cast<unsigned>(raw(c->compressor)) >= ZarrCompressorCount) {
         invalid(cat("compression_settings.compressor is ",
-                    static_cast<int>(c->compressor),
+                    raw(c->compressor),
                     ": must be a ZarrCompressor (0..", ZarrCompressorCount - 1,
                     ")"));
     }
-    if (static_cast<unsigned>(c->codec) >= ZarrCompressionCodecCount) {
-        invalid(cat("compression_settings.codec is ", static_cast<int>(c->codec),
+    if (static_cast<unsigned>(raw(c->codec)) >= ZarrCompressionCodecCount) {
+        invalid(cat("compression_settings.codec is ", raw(c->codec),
                     ": must be a ZarrCompressionCodec (0..",
                     ZarrCompressionCodecCount - 1, ")"));
     }
@@ -295,22 +308,21 @@ plan_stream(const ZarrStreamSettings* settings)
     }
     plan.store_root = store_root_from(s);
 
-    if (static_cast<unsigned>(s.data_type) >= ZarrDataTypeCount) {
-        invalid(cat("data_type is ", static_cast<int>(s.data_type),
+    if (static_cast<unsigned>(raw(s.data_type)) >= ZarrDataTypeCount) {
+        invalid(cat("data_type is ", raw(s.data_type),
                     ": must be a ZarrDataType (0..", ZarrDataTypeCount - 1, ")"));
     }
-    ZarrVersion version = s.version;
-    if (static_cast<int>(version) == 0) {
-        version = ZarrVersion_3;
-    }
-    if (version != ZarrVersion_2 && version != ZarrVersion_3) {
-        invalid(cat("version is ", static_cast<int>(s.version),
+    if (raw(s.version) != 0 && raw(s.version) != ZarrVersion_2 &&
+        raw(s.version) != ZarrVersion_3) {
+        invalid(cat("version is ", raw(s.version),
                     ": must be ZarrVersion_2 (2) or ZarrVersion_3 (3)"));
     }
-    if (static_cast<unsigned>(s.downsampling_method) >=
+    const ZarrVersion version =
+      raw(s.version) == 0 ? ZarrVersion_3 : s.version;
+    if (static_cast<unsigned>(raw(s.downsampling_method)) >=
         ZarrDownsamplingMethodCount) {
         invalid(cat("downsampling_method is ",
-                    static_cast<int>(s.downsampling_method),
+                    raw(s.downsampling_method),
                     ": must be a ZarrDownsamplingMethod (0..",
                     ZarrDownsamplingMethodCount - 1, ")"));
     }
