@@ -15,6 +15,13 @@ namespace py = pybind11;
 
 namespace {
 
+[[noreturn]] void
+raise_as(PyObject* type, const std::string& message)
+{
+    PyErr_SetString(type, message.c_str());
+    throw py::error_already_set();
+}
+
 /// The one place where status codes become Python exceptions.
 [[noreturn]] void
 raise_status(ZarrStatusCode code)
@@ -30,17 +37,13 @@ raise_status(ZarrStatusCode code)
         case ZarrStatusCode_Overflow:
             throw py::value_error(message);
         case ZarrStatusCode_NotYetImplemented:
-            PyErr_SetString(PyExc_NotImplementedError, message.c_str());
-            throw py::error_already_set();
+            raise_as(PyExc_NotImplementedError, message);
         case ZarrStatusCode_OutOfMemory:
-            PyErr_SetString(PyExc_MemoryError, message.c_str());
-            throw py::error_already_set();
+            raise_as(PyExc_MemoryError, message);
         case ZarrStatusCode_IOError:
-            PyErr_SetString(PyExc_OSError, message.c_str());
-            throw py::error_already_set();
+            raise_as(PyExc_OSError, message);
         case ZarrStatusCode_WillNotOverwrite:
-            PyErr_SetString(PyExc_FileExistsError, message.c_str());
-            throw py::error_already_set();
+            raise_as(PyExc_FileExistsError, message);
         case ZarrStatusCode_Success:
         case ZarrStatusCode_InternalError:
         case ZarrStatusCode_CompressionError:
