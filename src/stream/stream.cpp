@@ -69,6 +69,7 @@ Stream::Stream(const ZarrStreamSettings* settings)
 
     frame_bytes_ = geometry.frame_bytes();
     frame_capacity_ = geometry.frame_capacity();
+    frames_per_slab_ = geometry.frames_per_slab();
     staging_ = std::make_unique_for_overwrite<uint8_t[]>(frame_bytes_);
 
     write_hierarchy();
@@ -183,6 +184,16 @@ Stream::feed(size_t level, const uint8_t* frame)
 void
 Stream::push_frame(const uint8_t* frame)
 {
+    // Pace the caller: the further into a slab, the less of the previous
+    // slab may still be in flight, so that waiting for the writers is spread
+    // over the slab's frames instead of falling on the frame that completes
+    // it (which would make that one append very slow).
+    const uint64_t into_slab = frames_ % frames_per_slab_;
+    if (into_slab > 0) {
+        const uint64_t budget = pool_->byte_budget();
+        pool_->wait_for_bytes_at_most(static_cast<size_t>(
+          budget - budget / frames_per_slab_ * into_slab));
+    }
     feed(0, frame);
     ++frames_;
 }

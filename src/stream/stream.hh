@@ -57,6 +57,7 @@ class Stream
     uint64_t staged_ = 0;
     uint64_t frames_ = 0;
     uint64_t frame_capacity_ = 0;
+    uint64_t frames_per_slab_ = 1; // level 0
     bool closed_ = false;
 };
 

@@ -54,6 +54,13 @@ ThreadPool::wait_idle()
 }
 
 void
+ThreadPool::wait_for_bytes_at_most(size_t bytes)
+{
+    std::unique_lock lock(mutex_);
+    space_ready_.wait(lock, [&] { return bytes_in_flight_ <= bytes; });
+}
+
+void
 ThreadPool::worker_loop()
 {
     std::unique_lock lock(mutex_);

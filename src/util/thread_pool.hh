@@ -39,6 +39,13 @@ class ThreadPool
     /// Blocks until every submitted job has finished.
     void wait_idle();
 
+    /// Blocks until the queued and running jobs hold at most `bytes`. Lets a
+    /// producer spread its waiting over time instead of stalling once when
+    /// the budget is full.
+    void wait_for_bytes_at_most(size_t bytes);
+
+    size_t byte_budget() const noexcept { return byte_budget_; }
+
     unsigned n_threads() const noexcept
     {
         return static_cast<unsigned>(threads_.size());
