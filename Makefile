@@ -51,12 +51,14 @@ build: deps
 test-cpp: build
 	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" ctest --test-dir $(BUILD_DIR) --output-on-failure -j $(JOBS)
 
-# The C/C++ tests again in a Debug build with AddressSanitizer and
-# UndefinedBehaviorSanitizer (any report fails the test).
+# The C/C++ tests again in Debug builds with AddressSanitizer +
+# UndefinedBehaviorSanitizer, and with ThreadSanitizer (any report fails).
 test-sanitize: deps
-	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" cmake --preset asan
-	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" cmake --build --preset asan -j $(JOBS)
-	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" ctest --preset asan -j $(JOBS)
+	for preset in asan tsan; do \
+	  PATH="$(CURDIR)/$(VENV)/bin:$$PATH" cmake --preset $$preset; \
+	  PATH="$(CURDIR)/$(VENV)/bin:$$PATH" cmake --build --preset $$preset -j $(JOBS); \
+	  TSAN_OPTIONS=halt_on_error=1 PATH="$(CURDIR)/$(VENV)/bin:$$PATH" ctest --preset $$preset -j $(JOBS); \
+	done
 
 install-python: deps
 	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(PY) -m pip install -q --no-build-isolation .
