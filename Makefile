@@ -14,7 +14,6 @@ JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 APT_PACKAGES := build-essential pkg-config libblosc-dev nlohmann-json3-dev \
-	libcurl4-openssl-dev libssl-dev libpugixml-dev libinih-dev libzstd-dev \
 	libgtest-dev googletest
 PY_PACKAGES := pip numpy pytest zarr tensorstore ome-zarr-models ome-zarr \
 	scikit-image hypothesis pybind11 scikit-build-core cmake ninja
