@@ -1,0 +1,78 @@
+"""The benchmark scenarios of shared/BENCHMARKS.md and the synthetic data.
+
+Shared by the driver (run.py) and the per-writer processes (writer.py); it
+only needs numpy, so it imports in every virtual environment."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+HEIGHT = WIDTH = 2048
+POOL = 8  # distinct frames, cycled so data generation is not timed
+
+
+@dataclass(frozen=True)
+class Scenario:
+    id: str
+    version: int  # 2 or 3
+    codec: str | None  # None, "lz4", "zstd"
+    data: str  # "random" or "microscopy"
+    multiscale: bool = False
+    # (name, kind, size, chunk, shard); size 0 = unbounded append dimension
+    dims: tuple = field(default=())
+
+    @property
+    def outer_sizes(self) -> list[int]:
+        return [d[2] for d in self.dims[1:-2]]
+
+    @property
+    def frames_per_append(self) -> int:
+        return int(np.prod(self.outer_sizes, dtype=np.int64)) if self.outer_sizes else 1
+
+    @property
+    def batch_frames(self) -> int:
+        """Frames per append-chunk: what chunk-oriented peers write at once."""
+        return self.dims[0][3] * self.frames_per_append
+
+    def shape(self, frames: int) -> tuple[int, ...]:
+        return (frames // self.frames_per_append, *self.outer_sizes, HEIGHT, WIDTH)
+
+    def chunks(self) -> tuple[int, ...]:
+        return tuple(d[3] for d in self.dims)
+
+    def shards(self) -> tuple[int, ...]:
+        return tuple(d[3] * d[4] for d in self.dims)
+
+
+TYX = (("t", "time", 0, 32, 1), ("y", "space", HEIGHT, 256, 8), ("x", "space", WIDTH, 256, 8))
+TCZYX = (("t", "time", 0, 1, 1), ("c", "channel", 3, 1, 1), ("z", "space", 16, 4, 4),
+         ("y", "space", HEIGHT, 128, 16), ("x", "space", WIDTH, 128, 16))
+
+SCENARIOS = {s.id: s for s in [
+    Scenario("raw-v3", 3, None, "random", dims=TYX),
+    Scenario("lz4-v3", 3, "lz4", "microscopy", dims=TYX),
+    Scenario("zstd-v3", 3, "zstd", "microscopy", dims=TYX),
+    Scenario("ms-v3", 3, "lz4", "microscopy", multiscale=True, dims=TYX),
+    Scenario("raw-v2", 2, None, "random", dims=TYX),
+    Scenario("5d-v3", 3, "lz4", "microscopy", dims=TCZYX),
+]}
+
+
+def frame_pool(kind: str, seed: int = 1) -> list[np.ndarray]:
+    """POOL frames of uint16: uniform random, or microscopy-like (smooth
+    blobs over a background, with Poisson noise)."""
+    rng = np.random.default_rng(seed)
+    if kind == "random":
+        return [rng.integers(0, 65536, (HEIGHT, WIDTH), dtype=np.uint16) for _ in range(POOL)]
+    yy, xx = np.mgrid[0:HEIGHT, 0:WIDTH].astype(np.float32)
+    frames = []
+    for _ in range(POOL):
+        signal = np.full((HEIGHT, WIDTH), 120.0, dtype=np.float32)
+        for _ in range(10):
+            cy, cx = rng.uniform(0, HEIGHT), rng.uniform(0, WIDTH)
+            r = rng.uniform(30, 150)
+            signal += rng.uniform(400, 2500) * np.exp(-((yy - cy) ** 2 + (xx - cx) ** 2) / (2 * r * r))
+        frames.append(rng.poisson(signal).astype(np.uint16))
+    return frames

@@ -1,0 +1,257 @@
+"""One writer, one scenario, one run: stream the frames, make them durable,
+read a sample back, and print a JSON result line. Run by run.py in the
+writer's own virtual environment (acquire-zarr from PyPI shares our module
+name, so it cannot share a process or an environment with us).
+
+    python writer.py --writer ours --scenario lz4-v3 --frames 256 --out DIR
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).parent))
+from scenarios import HEIGHT, POOL, SCENARIOS, WIDTH, Scenario, frame_pool  # noqa: E402
+
+
+def fsync_tree(path: Path) -> None:
+    """fdatasync every file and fsync every directory: what our close does."""
+    for root, dirs, files in os.walk(path):
+        for name in files:
+            fd = os.open(os.path.join(root, name), os.O_RDONLY)
+            try:
+                os.fdatasync(fd)
+            finally:
+                os.close(fd)
+        fd = os.open(root, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+
+def tree_bytes(path: Path) -> int:
+    return sum(os.path.getsize(os.path.join(r, f)) for r, _, fs in os.walk(path) for f in fs)
+
+
+# --- streaming writers (one append call per frame) -------------------------------------
+
+def run_ours(s: Scenario, frames: int, store: Path, pool, latencies) -> Path:
+    import acquire_zarr as aqz
+
+    kinds = {"time": aqz.DimensionType.TIME, "channel": aqz.DimensionType.CHANNEL,
+             "space": aqz.DimensionType.SPACE}
+    compression = None
+    if s.codec:
+        compression = aqz.CompressionSettings(
+            compressor=aqz.Compressor.BLOSC1,
+            codec=aqz.CompressionCodec.BLOSC_LZ4 if s.codec == "lz4" else aqz.CompressionCodec.BLOSC_ZSTD,
+            level=1, shuffle=1)
+    settings = aqz.StreamSettings(
+        store_path=str(store), data_type=np.uint16, overwrite=True, max_threads=os.cpu_count(),
+        version=aqz.ZarrVersion.V3 if s.version == 3 else aqz.ZarrVersion.V2,
+        compression=compression, multiscale=s.multiscale,
+        downsampling_method=aqz.DownsamplingMethod.MEAN,
+        dimensions=[aqz.Dimension(name=n, kind=kinds[k], array_size_px=size, chunk_size_px=chunk,
+                                  shard_size_chunks=shard) for n, k, size, chunk, shard in s.dims])
+    stream = aqz.ZarrStream(settings)
+    for i in range(frames):
+        t0 = time.perf_counter()
+        stream.append(pool[i % POOL])
+        latencies.append(time.perf_counter() - t0)
+    stream.close()  # durable: fdatasync of every file
+    return store / "0"
+
+
+def run_acquire_zarr_pypi(s: Scenario, frames: int, store: Path, pool, latencies) -> Path:
+    import acquire_zarr as aqz
+
+    if s.version != 3:
+        raise NotImplementedError("acquire-zarr no longer writes Zarr v2")
+    kinds = {"time": aqz.DimensionType.TIME, "channel": aqz.DimensionType.CHANNEL,
+             "space": aqz.DimensionType.SPACE}
+    kwargs = {}
+    if s.codec:
+        kwargs["compression"] = aqz.CompressionSettings(
+            compressor=aqz.Compressor.BLOSC1,
+            codec=aqz.CompressionCodec.BLOSC_LZ4 if s.codec == "lz4" else aqz.CompressionCodec.BLOSC_ZSTD,
+            level=1, shuffle=1)
+    if s.multiscale:
+        kwargs["downsampling_method"] = aqz.DownsamplingMethod.MEAN
+    array = aqz.ArraySettings(
+        output_key="0", data_type=np.uint16,
+        dimensions=[aqz.Dimension(name=n, kind=kinds[k], array_size_px=size, chunk_size_px=chunk,
+                                  shard_size_chunks=shard) for n, k, size, chunk, shard in s.dims],
+        **kwargs)
+    settings = aqz.StreamSettings(store_path=str(store), arrays=[array], version=aqz.ZarrVersion.V3,
+                                  max_threads=os.cpu_count(), overwrite=True)
+    stream = aqz.ZarrStream(settings)
+    for i in range(frames):
+        t0 = time.perf_counter()
+        stream.append(pool[i % POOL], key="0")
+        latencies.append(time.perf_counter() - t0)
+    stream.close()
+    fsync_tree(store)  # its close does not promise durability; make it equal
+    # with a downsampling method, "0" is the image group and "0/0" level 0
+    return store / "0" / "0" if s.multiscale else store / "0"
+
+
+# --- chunk-batched writers (one write per append-chunk, as their users do) -----------
+
+def batch_block(s: Scenario, pool) -> np.ndarray:
+    """One append-chunk of frames. batch_frames is a multiple of POOL, so every
+    batch holds the same frames in the same order."""
+    n = s.batch_frames
+    assert n % POOL == 0
+    block = np.stack([pool[i % POOL] for i in range(n)])
+    return block.reshape((s.dims[0][3], *s.outer_sizes, HEIGHT, WIDTH))
+
+
+def v3_codecs(s: Scenario) -> list:
+    inner = [{"name": "bytes", "configuration": {"endian": "little"}}]
+    if s.codec:
+        inner.append({"name": "blosc", "configuration": {"cname": s.codec, "clevel": 1, "shuffle": "shuffle",
+                                                         "typesize": 2, "blocksize": 0}})
+    return [{"name": "sharding_indexed", "configuration": {
+        "chunk_shape": list(s.chunks()), "codecs": inner,
+        "index_codecs": [{"name": "bytes", "configuration": {"endian": "little"}}, {"name": "crc32c"}],
+        "index_location": "end"}}]
+
+
+def run_tensorstore(s: Scenario, frames: int, store: Path, pool, latencies) -> Path:
+    import tensorstore as ts
+
+    if s.multiscale:
+        raise NotImplementedError("tensorstore writes no pyramids")
+    shape = list(s.shape(frames))
+    if s.version == 3:
+        metadata = {"shape": shape, "data_type": "uint16",
+                    "chunk_grid": {"name": "regular", "configuration": {"chunk_shape": list(s.shards())}},
+                    "chunk_key_encoding": {"name": "default", "configuration": {"separator": "/"}},
+                    "fill_value": 0, "codecs": v3_codecs(s), "dimension_names": [d[0] for d in s.dims]}
+        spec = {"driver": "zarr3", "kvstore": {"driver": "file", "path": str(store)}, "metadata": metadata}
+    else:
+        compressor = None
+        if s.codec:
+            compressor = {"id": "blosc", "cname": s.codec, "clevel": 1, "shuffle": 1, "blocksize": 0}
+        metadata = {"shape": shape, "chunks": list(s.chunks()), "dtype": "<u2", "compressor": compressor,
+                    "fill_value": 0, "order": "C", "filters": None, "dimension_separator": "/"}
+        spec = {"driver": "zarr", "kvstore": {"driver": "file", "path": str(store)}, "metadata": metadata}
+    array = ts.open(spec, create=True, delete_existing=True).result()
+    block = batch_block(s, pool)
+    steps = shape[0]
+    per = block.shape[0]
+    for t in range(0, steps, per):
+        n = min(per, steps - t)
+        t0 = time.perf_counter()
+        array[t:t + n].write(block[:n]).result()
+        latencies.append(time.perf_counter() - t0)
+    fsync_tree(store)
+    return store
+
+
+def run_zarr_python(s: Scenario, frames: int, store: Path, pool, latencies) -> Path:
+    import zarr
+
+    if s.multiscale:
+        raise NotImplementedError("zarr-python writes no pyramids")
+    shape = s.shape(frames)
+    kwargs = {}
+    if s.version == 3:
+        if s.codec:
+            kwargs["compressors"] = [zarr.codecs.BloscCodec(cname=s.codec, clevel=1, shuffle="shuffle",
+                                                            typesize=2)]
+        else:
+            kwargs["compressors"] = None
+        kwargs["shards"] = s.shards()
+        kwargs["dimension_names"] = [d[0] for d in s.dims]
+    else:
+        from numcodecs import Blosc
+        kwargs["compressors"] = Blosc(cname=s.codec, clevel=1, shuffle=1) if s.codec else None
+        kwargs["chunk_key_encoding"] = {"name": "v2", "separator": "/"}
+    array = zarr.create_array(store=str(store), shape=shape, chunks=s.chunks(), dtype="uint16",
+                              fill_value=0, zarr_format=s.version, overwrite=True, **kwargs)
+    block = batch_block(s, pool)
+    per = block.shape[0]
+    for t in range(0, shape[0], per):
+        n = min(per, shape[0] - t)
+        t0 = time.perf_counter()
+        array[t:t + n] = block[:n]
+        latencies.append(time.perf_counter() - t0)
+    fsync_tree(store)
+    return store
+
+
+WRITERS = {"ours": run_ours, "acquire-zarr": run_acquire_zarr_pypi,
+           "tensorstore": run_tensorstore, "zarr-python": run_zarr_python}
+
+
+def verify(s: Scenario, frames: int, array_path: Path, pool) -> str:
+    """Reads a sample of frames back with zarr-python; '' when all match."""
+    import zarr
+
+    array = zarr.open_array(str(array_path), mode="r")
+    expected_shape = s.shape(frames)
+    if tuple(array.shape) != expected_shape:
+        return f"shape {array.shape} != {expected_shape}"
+    sample = sorted({0, 1, frames // 2, frames - 1, *range(0, frames, 37)})
+    for f in sample:
+        t, rest = divmod(f, s.frames_per_append)
+        index = (t, *np.unravel_index(rest, s.outer_sizes)) if s.outer_sizes else (t,)
+        if not np.array_equal(array[tuple(int(i) for i in index)], pool[f % POOL]):
+            return f"frame {f} differs"
+    return ""
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--writer", choices=list(WRITERS), required=True)
+    parser.add_argument("--scenario", choices=list(SCENARIOS), required=True)
+    parser.add_argument("--frames", type=int, default=256)
+    parser.add_argument("--out", type=Path, required=True)
+    args = parser.parse_args()
+
+    s = SCENARIOS[args.scenario]
+    frames = args.frames - args.frames % s.batch_frames or s.batch_frames
+    pool = frame_pool(s.data)
+    store = args.out / f"{args.writer}-{s.id}.zarr"
+    result = {"writer": args.writer, "scenario": s.id, "frames": frames,
+              "raw_bytes": frames * HEIGHT * WIDTH * 2}
+    latencies: list[float] = []
+    try:
+        started = time.perf_counter()
+        array_path = WRITERS[args.writer](s, frames, store, pool, latencies)
+        elapsed = time.perf_counter() - started
+    except NotImplementedError as e:
+        result["status"] = f"n/a: {e}"
+        print(json.dumps(result))
+        return 0
+    lat = np.array(latencies) * 1e3
+    result.update(
+        status="ok",
+        seconds=elapsed,
+        gib_per_s=result["raw_bytes"] / elapsed / 2**30,
+        latency_ms={"p50": float(np.percentile(lat, 50)), "p99": float(np.percentile(lat, 99)),
+                    "max": float(lat.max()), "calls": len(lat)},
+        latencies_ms=[round(float(x), 3) for x in lat],
+        peak_rss_mib=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        bytes_on_disk=tree_bytes(store),
+    )
+    error = verify(s, frames, array_path, pool)
+    result["correct"] = not error
+    if error:
+        result["status"] = f"WRONG DATA: {error}"
+    print(json.dumps(result))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
