@@ -129,6 +129,10 @@ def run_writer(python: Path, writer: str, scenario: str, frames: int, data_dir: 
     finally:
         for p in data_dir.glob(f"{writer}-{scenario}.zarr"):
             shutil.rmtree(p, ignore_errors=True)
+        # Let the filesystem finish freeing and writing back before the next
+        # writer starts, so nobody pays for the previous run.
+        os.sync()
+        time.sleep(1)
     lines = [line for line in out.stdout.splitlines() if line.startswith("{")]
     if out.returncode != 0 or not lines:
         tail = (out.stderr or out.stdout).strip().splitlines()[-1:] or ["no output"]

@@ -13,9 +13,9 @@
 namespace zarr::storage {
 
 /// One object being written by positional writes, possibly from several
-/// threads at once (at disjoint ranges). finalize() makes it durable and
-/// must be called exactly once; a sink destroyed without finalize() leaves
-/// whatever was written.
+/// threads at once (at disjoint ranges). finalize() completes the object and
+/// must be called exactly once; the object is durable once Store::sync()
+/// returns. A sink destroyed without finalize() leaves whatever was written.
 class Sink
 {
   public:
@@ -32,11 +32,11 @@ class Store
     /// Opens (creating or truncating) the object at `key`.
     virtual std::unique_ptr<Sink> open_sink(const std::string& key) = 0;
 
-    /// Writes a whole object durably.
+    /// Writes a whole object (durable after sync()).
     virtual void put(const std::string& key, const uint8_t* data, size_t n);
 
-    /// Replaces the object at `key` so that a concurrent reader sees either
-    /// the old or the new content, never a mix (metadata documents).
+    /// Replaces the object at `key` durably, so that a concurrent reader sees
+    /// either the old or the new content, never a mix (metadata documents).
     virtual void put_atomic(const std::string& key, std::string_view data) = 0;
 
     /// The object's content, or nullopt if there is none.
@@ -47,7 +47,8 @@ class Store
     /// Deletes every object of the store.
     virtual void clear() = 0;
 
-    /// Makes the store's namespace durable (e.g. directory entries).
+    /// Makes every object finalized so far, and the names that lead to them,
+    /// durable. Throws if any write back to storage failed.
     virtual void sync() = 0;
 
     /// Where `key` lives, for messages (a path or URL).
