@@ -22,6 +22,10 @@ class Sink
     virtual ~Sink() = default;
     virtual void write(uint64_t offset, const uint8_t* data, size_t n) = 0;
     virtual void finalize() = 0;
+
+    /// A hint that about `bytes` will be written; the object ends at its
+    /// last written byte regardless.
+    virtual void reserve(uint64_t /*bytes*/) {}
 };
 
 class Store

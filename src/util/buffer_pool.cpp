@@ -2,8 +2,21 @@
 
 namespace zarr {
 
+void
+AlignedDelete::operator()(uint8_t* p) const noexcept
+{
+    ::operator delete[](p, std::align_val_t(kBufferAlignment));
+}
+
+AlignedBytes
+allocate_aligned(size_t n)
+{
+    return AlignedBytes(static_cast<uint8_t*>(
+      ::operator new[](n, std::align_val_t(kBufferAlignment))));
+}
+
 Buffer::Buffer(std::shared_ptr<BufferPool> pool,
-               std::unique_ptr<uint8_t[]> data,
+               AlignedBytes data,
                size_t size)
   : pool_(std::move(pool))
   , data_(std::move(data))
@@ -64,12 +77,12 @@ BufferPool::acquire()
         }
     }
     return Buffer(shared_from_this(),
-                  std::make_unique_for_overwrite<uint8_t[]>(buffer_size_),
+                  allocate_aligned(buffer_size_),
                   buffer_size_);
 }
 
 void
-BufferPool::recycle(std::unique_ptr<uint8_t[]> data) noexcept
+BufferPool::recycle(AlignedBytes data) noexcept
 {
     std::lock_guard lock(mutex_);
     if (idle_.size() < max_idle_) {

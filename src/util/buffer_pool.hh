@@ -10,6 +10,19 @@
 
 namespace zarr {
 
+/// Buffers are aligned for direct I/O (and to whole pages).
+inline constexpr size_t kBufferAlignment = 4096;
+
+struct AlignedDelete
+{
+    void operator()(uint8_t* p) const noexcept;
+};
+using AlignedBytes = std::unique_ptr<uint8_t[], AlignedDelete>;
+
+/// `n` uninitialised bytes aligned to kBufferAlignment.
+AlignedBytes
+allocate_aligned(size_t n);
+
 class BufferPool;
 
 /// A byte buffer that returns itself to its pool when destroyed.
@@ -17,7 +30,7 @@ class Buffer
 {
   public:
     Buffer() = default;
-    Buffer(std::shared_ptr<BufferPool> pool, std::unique_ptr<uint8_t[]> data,
+    Buffer(std::shared_ptr<BufferPool> pool, AlignedBytes data,
            size_t size);
     ~Buffer();
     Buffer(Buffer&&) noexcept = default;
@@ -34,7 +47,7 @@ class Buffer
     void give_back() noexcept;
 
     std::shared_ptr<BufferPool> pool_;
-    std::unique_ptr<uint8_t[]> data_;
+    AlignedBytes data_;
     size_t size_ = 0;
 };
 
@@ -52,12 +65,12 @@ class BufferPool : public std::enable_shared_from_this<BufferPool>
   private:
     friend class Buffer;
     BufferPool(size_t buffer_size, size_t max_idle);
-    void recycle(std::unique_ptr<uint8_t[]> data) noexcept;
+    void recycle(AlignedBytes data) noexcept;
 
     const size_t buffer_size_;
     const size_t max_idle_;
     std::mutex mutex_;
-    std::vector<std::unique_ptr<uint8_t[]>> idle_;
+    std::vector<AlignedBytes> idle_;
 };
 
 } // namespace zarr

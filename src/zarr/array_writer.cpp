@@ -298,6 +298,12 @@ ArrayWriter::shard_for(const std::vector<uint64_t>& coords)
         shard->expected = geometry_.chunks_expected_in_shard(coords);
         try {
             shard->sink = store_.open_sink(chunk_key(coords, true));
+            uint64_t per_chunk = geometry_.chunk_bytes();
+            if (spec_.compression.enabled) {
+                per_chunk = codec::blosc_max_compressed_size(per_chunk);
+            }
+            shard->sink->reserve(shard->expected * per_chunk +
+                                 16 * geometry_.chunks_per_shard() + 4);
         } catch (...) {
             shards_.erase(coords);
             throw;

@@ -159,3 +159,14 @@ def test_bytes_and_memoryview_are_appended_raw(tmp_path):
         st.append(bytearray(frames[1].tobytes()))
         st.append(memoryview(frames[2].tobytes()))
     assert_readers_see(tmp_path / "s.zarr" / "0", frames, V3)
+
+
+@pytest.mark.parametrize("version", [V2, V3], ids=["v2", "v3"])
+def test_page_aligned_uncompressed_chunks_take_the_direct_io_path(tmp_path, version):
+    # 2 x 32 x 64 uint16 = 8 KiB chunks: whole pages, written with O_DIRECT
+    # where the filesystem supports it; ragged shards and a partial last
+    # chunk mix direct and buffered writes in one file.
+    d = dims(("t", 0, 2, 3), ("y", 96, 32, 2), ("x", 200, 64, 2))
+    frames = random_frames(9, 96, 200, np.uint16, seed=11)
+    stream(tmp_path / "s.zarr", d, frames, version=version, max_threads=3)
+    assert_readers_see(tmp_path / "s.zarr" / "0", expected_array(frames, d), version)
