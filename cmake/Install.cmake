@@ -7,14 +7,25 @@ endif ()
 
 include(CMakePackageConfigHelpers)
 
+# The package exports only the shared library, which links the static core
+# layers and every third-party library privately ($<BUILD_INTERFACE:...>), so
+# the config file needs no find_dependency(). A static acquire_zarr would
+# need the layers and the dependencies exported too: refuse to produce a
+# package that would fail at the consumer's link step.
+get_target_property(_acquire_zarr_type acquire_zarr TYPE)
+if (NOT _acquire_zarr_type STREQUAL "SHARED_LIBRARY")
+    message(FATAL_ERROR "cmake/Install.cmake packages acquire_zarr as a shared library only "
+                        "(it is a ${_acquire_zarr_type})")
+endif ()
+
 set(ACQUIRE_ZARR_CMAKE_DIR ${CMAKE_INSTALL_LIBDIR}/cmake/acquire-zarr)
 
 install(TARGETS acquire_zarr
         EXPORT acquire-zarr-targets
         LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR}
         ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR}
-        RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR}
-        INCLUDES DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
+        RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
+# (The target itself carries $<INSTALL_INTERFACE:${CMAKE_INSTALL_INCLUDEDIR}>.)
 install(FILES include/acquire.zarr.h include/zarr.types.h
         DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
 

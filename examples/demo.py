@@ -2,7 +2,11 @@
 Zarr v3 store, show progress and throughput, then open the result with
 zarr-python and check what was written.
 
-    python examples/demo.py [--output demo.zarr] [--timepoints 96]
+    python examples/demo.py [--output demo.zarr] [--frames 288] [--size 2048]
+
+--frames counts 2-D frames (3 channels per timepoint, so it is rounded up to
+a multiple of 3); the default, 96 timepoints of 3 x 2048 x 2048 uint16, is
+2.25 GiB of raw data.
 """
 
 from __future__ import annotations
@@ -51,11 +55,17 @@ def progress(done: int, total: int, started: float, nbytes: int) -> None:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--output", default="demo.zarr")
+    parser.add_argument("--frames", type=int, default=None,
+                        help="2-D frames to stream (rounded up to whole timepoints of 3 channels)")
     parser.add_argument("--timepoints", type=int, default=96, help="t steps (3 channels each)")
     parser.add_argument("--size", type=int, default=2048, help="frame height and width")
     args = parser.parse_args()
 
     channels, size = 3, args.size
+    if args.frames is not None:
+        args.timepoints = -(-args.frames // channels)
+    if args.timepoints < 1 or size < 1:
+        parser.error("--frames/--timepoints and --size must be positive")
     frames_total = args.timepoints * channels
     print(f"acquire-zarr {aqz.__version__}: streaming {args.timepoints} timepoints x "
           f"{channels} channels of {size}x{size} uint16 "
@@ -63,6 +73,8 @@ def main() -> int:
     print("generating 16 synthetic frames (not timed) ...")
     pool = microscopy_frames(16, size, size)
 
+    chunk = min(256, size)
+    shard = min(8, -(-size // chunk))  # 8x8 chunks of 256x256 per shard at 2048x2048
     settings = aqz.StreamSettings(
         store_path=args.output,
         data_type=aqz.DataType.UINT16,
@@ -80,9 +92,9 @@ def main() -> int:
             aqz.Dimension(name="c", kind=aqz.DimensionType.CHANNEL, array_size_px=channels,
                           chunk_size_px=1, shard_size_chunks=1),
             aqz.Dimension(name="y", kind=aqz.DimensionType.SPACE, array_size_px=size,
-                          chunk_size_px=256, shard_size_chunks=8, unit="micrometer", scale=0.65),
+                          chunk_size_px=chunk, shard_size_chunks=shard, unit="micrometer", scale=0.65),
             aqz.Dimension(name="x", kind=aqz.DimensionType.SPACE, array_size_px=size,
-                          chunk_size_px=256, shard_size_chunks=8, unit="micrometer", scale=0.65),
+                          chunk_size_px=chunk, shard_size_chunks=shard, unit="micrometer", scale=0.65),
         ],
     )
 
