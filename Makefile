@@ -14,9 +14,11 @@ JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 APT_PACKAGES := build-essential pkg-config libblosc-dev nlohmann-json3-dev \
+	libcurl4-openssl-dev libssl-dev libpugixml-dev libinih-dev \
 	libgtest-dev googletest
 PY_PACKAGES := pip numpy pytest zarr tensorstore ome-zarr-models ome-zarr \
-	scikit-image hypothesis pybind11 scikit-build-core cmake ninja
+	scikit-image hypothesis pybind11 scikit-build-core cmake ninja \
+	'moto[server]' boto3 s3fs
 VENV_STAMP := $(VENV)/.deps-stamp
 
 .PHONY: all deps apt-deps venv build test test-cpp test-sanitize test-python install-python demo bench clean
@@ -29,6 +31,8 @@ apt-deps:
 	@missing=""; for p in $(APT_PACKAGES); do \
 	  dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	if ! $(PYTHON) -c 'import venv, ensurepip' >/dev/null 2>&1; then missing="$$missing python3-venv"; fi; \
+	if ! $(PYTHON) -c 'import os, sysconfig; assert os.path.isfile(os.path.join(sysconfig.get_paths()["include"], "Python.h"))' >/dev/null 2>&1; \
+	  then missing="$$missing python3-dev"; fi; \
 	if [ -n "$$missing" ]; then \
 	  echo "installing Debian packages:$$missing"; \
 	  $(SUDO) apt-get update -qq; \
@@ -44,7 +48,8 @@ $(VENV_STAMP): Makefile pyproject.toml
 
 build: deps
 	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" cmake -S . -B $(BUILD_DIR) -G Ninja \
-	  -DCMAKE_BUILD_TYPE=RelWithDebInfo -DACQUIRE_ZARR_WERROR=ON
+	  -DCMAKE_BUILD_TYPE=RelWithDebInfo -DACQUIRE_ZARR_WERROR=ON \
+	  -DACQUIRE_ZARR_TEST_PYTHON=$(CURDIR)/$(PY)
 	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" cmake --build $(BUILD_DIR) -j $(JOBS)
 
 test-cpp: build
@@ -54,7 +59,8 @@ test-cpp: build
 # UndefinedBehaviorSanitizer, and with ThreadSanitizer (any report fails).
 test-sanitize: deps
 	for preset in asan tsan; do \
-	  PATH="$(CURDIR)/$(VENV)/bin:$$PATH" cmake --preset $$preset; \
+	  PATH="$(CURDIR)/$(VENV)/bin:$$PATH" cmake --preset $$preset \
+	    -DACQUIRE_ZARR_TEST_PYTHON=$(CURDIR)/$(PY); \
 	  PATH="$(CURDIR)/$(VENV)/bin:$$PATH" cmake --build --preset $$preset -j $(JOBS); \
 	  TSAN_OPTIONS=halt_on_error=1 PATH="$(CURDIR)/$(VENV)/bin:$$PATH" ctest --preset $$preset -j $(JOBS); \
 	done

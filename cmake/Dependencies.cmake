@@ -23,6 +23,38 @@ endif ()
 
 find_package(nlohmann_json 3.10 CONFIG REQUIRED)
 
+# S3: libcurl (HTTP), OpenSSL's libcrypto (SigV4), pugixml (XML replies),
+# inih (the AWS credentials file).
+find_package(CURL CONFIG QUIET)
+if (NOT TARGET CURL::libcurl)
+    find_package(CURL REQUIRED)
+endif ()
+add_library(acquire_zarr_curl INTERFACE)
+target_link_libraries(acquire_zarr_curl INTERFACE CURL::libcurl)
+
+find_package(OpenSSL REQUIRED COMPONENTS Crypto)
+
+find_package(pugixml CONFIG REQUIRED)
+add_library(acquire_zarr_pugixml INTERFACE)
+if (TARGET pugixml::pugixml)
+    target_link_libraries(acquire_zarr_pugixml INTERFACE pugixml::pugixml)
+else ()
+    target_link_libraries(acquire_zarr_pugixml INTERFACE pugixml)
+endif ()
+
+# inih: vcpkg ships a CMake config, Debian only inih.pc.
+find_package(unofficial-inih CONFIG QUIET)
+add_library(acquire_zarr_inih INTERFACE)
+if (TARGET unofficial::inih::libinih)
+    target_link_libraries(acquire_zarr_inih INTERFACE unofficial::inih::libinih)
+else ()
+    if (NOT PkgConfig_FOUND)
+        message(FATAL_ERROR "inih not found: install libinih-dev (Debian) or use the vcpkg preset")
+    endif ()
+    pkg_check_modules(INIH REQUIRED IMPORTED_TARGET inih)
+    target_link_libraries(acquire_zarr_inih INTERFACE PkgConfig::INIH)
+endif ()
+
 if (BUILD_TESTING)
     find_package(GTest CONFIG QUIET)
     if (NOT GTest_FOUND)

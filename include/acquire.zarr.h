@@ -45,6 +45,13 @@ extern "C"
      *  Extension, since 0.1.0. */
     ACQUIRE_ZARR_API const char* Zarr_get_last_error(void);
 
+    /** The status code of that same most recent failure in the calling
+     *  thread (ZarrStatusCode_Success if none): tells why
+     *  ZarrStream_create returned NULL, e.g. ZarrStatusCode_InvalidSettings
+     *  for bad settings or ZarrStatusCode_IOError for an unreachable store.
+     *  Extension, since 0.1.0. */
+    ACQUIRE_ZARR_API ZarrStatusCode Zarr_get_last_status(void);
+
     /** Allocates `dimension_count` zero-filled dimension entries in
      *  `settings->dimensions` (freeing any array allocated earlier by this
      *  function) and sets `settings->dimension_count`. Returns

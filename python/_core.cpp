@@ -136,15 +136,10 @@ class Stream
             stream_ = ZarrStream_create(&settings);
         }
         if (stream_ == nullptr) {
-            std::string message = Zarr_get_last_error();
-            ZarrStatusCode code = ZarrStatusCode_InvalidSettings;
-            // create reports every failure as NULL; the text tells which kind.
-            if (message.find("not implemented") != std::string::npos) {
-                code = ZarrStatusCode_NotYetImplemented;
-            } else if (message.find("out of memory") != std::string::npos) {
-                code = ZarrStatusCode_OutOfMemory;
-            } else if (message.find("is an array, not a group") != std::string::npos) {
-                code = ZarrStatusCode_WillNotOverwrite;
+            // create returns NULL for every failure; the library records why.
+            ZarrStatusCode code = Zarr_get_last_status();
+            if (code == ZarrStatusCode_Success) {
+                code = ZarrStatusCode_InternalError;
             }
             raise_status(code);
         }

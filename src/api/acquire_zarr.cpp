@@ -25,11 +25,13 @@ struct ZarrStream_s
 namespace {
 
 thread_local std::string t_last_error;
+thread_local ZarrStatusCode t_last_status = ZarrStatusCode_Success;
 
 ZarrStatusCode
 record(ZarrStatusCode code, const std::string& message, bool log_it = true)
 {
     t_last_error = message;
+    t_last_status = code;
     if (log_it) {
         zarr::log::error(message);
     }
@@ -125,6 +127,12 @@ const char*
 Zarr_get_last_error(void)
 {
     return t_last_error.c_str();
+}
+
+ZarrStatusCode
+Zarr_get_last_status(void)
+{
+    return t_last_status;
 }
 
 ZarrStatusCode

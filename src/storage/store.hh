@@ -1,6 +1,6 @@
 // Where bytes go. A Store maps '/'-separated keys to objects; it knows
 // nothing about arrays, chunks or Zarr. Implementations: filesystem (this
-// file's fs_store.cpp); S3 arrives with its own issue.
+// (fs_store.cpp) and S3 (s3/).
 #pragma once
 
 #include <cstddef>
@@ -63,5 +63,21 @@ class Store
 /// zarr::Error(IOError) when it cannot be created or written.
 std::unique_ptr<Store>
 make_filesystem_store(const std::string& root);
+
+struct S3StoreConfig
+{
+    std::string endpoint;            // "host[:port]" or "http(s)://host[:port]"
+    std::string bucket;
+    std::string region;              // empty: us-east-1
+    std::string prefix;              // keys go under "<prefix>/"; not empty
+    size_t part_size = 8ull << 20;   // multipart part size (at least 5 MiB)
+};
+
+/// A store under `prefix` in an S3 bucket, path-style. Finds the credentials
+/// (see s3/credentials.hh) and checks at once that the endpoint answers, the
+/// bucket exists and the credentials are accepted; throws zarr::Error
+/// (InvalidSettings or IOError) saying which failed. Never reports secrets.
+std::unique_ptr<Store>
+make_s3_store(const S3StoreConfig& config);
 
 } // namespace zarr::storage

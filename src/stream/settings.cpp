@@ -1,5 +1,6 @@
 #include "settings.hh"
 
+#include "../storage/s3/client.hh"
 #include "../util/error.hh"
 #include "../util/log.hh"
 #include "../zarr/geometry.hh"
@@ -110,6 +111,90 @@ store_root_from(const ZarrStreamSettings& s)
         root.pop_back();
     }
     return root;
+}
+
+/// With s3_settings, store_path is the key prefix inside the bucket:
+/// "/a//b/" becomes "a/b". Empty prefixes (the bucket's root) and "." or ".."
+/// segments are refused.
+std::string
+s3_prefix_from(const ZarrStreamSettings& s)
+{
+    if (s.store_path == nullptr) {
+        invalid("store_path is NULL: with s3_settings it is the key prefix in the bucket");
+    }
+    std::string prefix;
+    const std::string path = s.store_path;
+    size_t start = 0;
+    while (start <= path.size()) {
+        size_t end = path.find('/', start);
+        if (end == std::string::npos) {
+            end = path.size();
+        }
+        const std::string segment = path.substr(start, end - start);
+        if (segment == "." || segment == "..") {
+            invalid(cat("store_path ", quoted(s.store_path),
+                        ": '.' and '..' are not allowed in an S3 key prefix"));
+        }
+        for (unsigned char c : segment) {
+            if (c < 0x20 || c == 0x7F || c == '\\') {
+                invalid(cat("store_path ", quoted(s.store_path),
+                            ": control characters and '\\' are not allowed in an S3 key prefix"));
+            }
+        }
+        if (!segment.empty()) {
+            prefix += (prefix.empty() ? "" : "/") + segment;
+        }
+        start = end + 1;
+    }
+    if (prefix.empty()) {
+        invalid(cat("store_path ", quoted(s.store_path),
+                    " is empty: with s3_settings it is the key prefix of the store "
+                    "in the bucket, and the bucket's root is not allowed"));
+    }
+    if (prefix.size() > 900) {
+        invalid(cat("store_path is ", prefix.size(),
+                    " characters long: S3 keys are limited to 1024 bytes"));
+    }
+    return prefix;
+}
+
+storage::S3StoreConfig
+check_s3(const ZarrS3Settings& s3, const ZarrStreamSettings& s)
+{
+    storage::S3StoreConfig config;
+    if (s3.endpoint == nullptr || s3.endpoint[0] == '\0') {
+        invalid(cat("s3_settings.endpoint is ", quoted(s3.endpoint),
+                    ": an endpoint URL such as https://s3.us-east-1.amazonaws.com is required"));
+    }
+    config.endpoint = s3.endpoint;
+    storage::s3::parse_endpoint(config.endpoint); // throws naming the endpoint
+
+    const std::string bucket = s3.bucket_name ? s3.bucket_name : "";
+    const auto alnum = [](char c) {
+        return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
+    };
+    bool ok = bucket.size() >= 3 && bucket.size() <= 63 && alnum(bucket.front()) &&
+              alnum(bucket.back());
+    for (char c : bucket) {
+        ok = ok && (alnum(c) || c == '.' || c == '-' || c == '_');
+    }
+    if (!ok) {
+        invalid(cat("s3_settings.bucket_name is ", quoted(s3.bucket_name),
+                    ": a bucket name is 3 to 63 lower-case letters, digits, '.', "
+                    "'-' or '_', starting and ending with a letter or digit"));
+    }
+    config.bucket = bucket;
+
+    config.region = s3.region && s3.region[0] ? s3.region : "us-east-1";
+    for (char c : config.region) {
+        if (!(alnum(c) || c == '-')) {
+            invalid(cat("s3_settings.region is ", quoted(s3.region),
+                        ": a region is lower-case letters, digits and '-' "
+                        "(e.g. us-east-1)"));
+        }
+    }
+    config.prefix = s3_prefix_from(s);
+    return config;
 }
 
 DimensionSpec
@@ -302,11 +387,13 @@ plan_stream(const ZarrStreamSettings* settings)
     StreamPlan plan;
 
     if (s.s3_settings != nullptr) {
-        fail(ZarrStatusCode_NotYetImplemented,
-             "s3_settings: streaming to S3 is not implemented yet in this "
-             "version; write to a filesystem store_path (s3_settings = NULL)");
+        plan.s3 = check_s3(*s.s3_settings, s);
+        plan.store_root = plan.s3->prefix;
+        plan.location = cat("s3://", plan.s3->bucket, "/", plan.s3->prefix);
+    } else {
+        plan.store_root = store_root_from(s);
+        plan.location = plan.store_root;
     }
-    plan.store_root = store_root_from(s);
 
     if (static_cast<unsigned>(raw(s.data_type)) >= ZarrDataTypeCount) {
         invalid(cat("data_type is ", raw(s.data_type),

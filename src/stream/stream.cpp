@@ -73,7 +73,7 @@ Stream::Stream(const ZarrStreamSettings* settings)
     staging_ = std::make_unique_for_overwrite<uint8_t[]>(frame_bytes_);
 
     write_hierarchy();
-    log::debug("stream created at '", plan_.store_root, "': ",
+    log::debug("stream created at '", plan_.location, "': ",
                writers_.size(), " level(s), ", plan_.max_threads,
                " thread(s), ", slabs, " bytes of open chunks at most");
 }
@@ -83,7 +83,7 @@ Stream::~Stream()
     try {
         close();
     } catch (const std::exception& e) {
-        log::error("closing the stream at '", plan_.store_root, "' failed: ",
+        log::error("closing the stream at '", plan_.location, "' failed: ",
                    e.what());
     }
 }
@@ -91,6 +91,19 @@ Stream::~Stream()
 void
 Stream::prepare_store()
 {
+    if (plan_.s3) {
+        // The store checks the endpoint, bucket and credentials itself and
+        // says which one failed; overwrite deletes only under the prefix.
+        try {
+            store_ = storage::make_s3_store(*plan_.s3);
+            if (plan_.overwrite) {
+                store_->clear();
+            }
+        } catch (const Error& e) {
+            fail(e.code(), plan_.location, ": ", e.what());
+        }
+        return;
+    }
     const fs::path root(plan_.store_root);
     std::error_code ec;
     const auto status = fs::status(root, ec);
@@ -158,8 +171,9 @@ Stream::write_hierarchy()
             writer->write_metadata();
         }
     } catch (const Error& e) {
-        fail(ZarrStatusCode_InvalidSettings, "store_path '", plan_.store_root,
-             "' is not writable: ", e.what());
+        const bool keep = plan_.s3 || e.code() == ZarrStatusCode_WillNotOverwrite;
+        fail(keep ? e.code() : ZarrStatusCode_InvalidSettings, "store_path '",
+             plan_.location, "' is not writable: ", e.what());
     }
 }
 

@@ -163,9 +163,33 @@ def test_custom_metadata_must_be_an_object():
         aqz.StreamSettings(custom_metadata='{"ome": {}}')
 
 
-def test_s3_is_reported_as_not_implemented(tmp_path):
-    s = settings(tmp_path / "s.zarr", GOOD(), s3=aqz.S3Settings(endpoint="http://127.0.0.1:1", bucket_name="b"))
-    refused(s, "s3_settings", exc=NotImplementedError)
+def s3_refused(tmp_path, patterns, store_path="exp/run.zarr", **s3):
+    s3 = {"endpoint": "http://127.0.0.1:9", "bucket_name": "good-bucket", **s3}
+    s = settings(tmp_path / "s.zarr", GOOD(), s3=aqz.S3Settings(**s3))
+    s.store_path = store_path
+    refused(s, *patterns)
+
+
+@pytest.mark.parametrize("s3, patterns", [
+    ({"endpoint": ""}, ["s3_settings.endpoint", "''"]),
+    ({"endpoint": "ftp://example.com"}, ["s3_settings.endpoint", "'ftp://example.com'", "http"]),
+    ({"endpoint": "http://host:99999"}, ["s3_settings.endpoint", "port"]),
+    ({"endpoint": "http://host/path"}, ["s3_settings.endpoint", "no path"]),
+    ({"bucket_name": "ab"}, ["s3_settings.bucket_name", "'ab'"]),
+    ({"bucket_name": "Upper-Case"}, ["s3_settings.bucket_name", "'Upper-Case'"]),
+    ({"bucket_name": "-starts-with-dash"}, ["s3_settings.bucket_name"]),
+    ({"region": "US East"}, ["s3_settings.region", "'US East'"]),
+])
+def test_bad_s3_settings_name_the_field(tmp_path, s3, patterns):
+    # Refused before any connection is attempted (nothing listens on port 9).
+    s3_refused(tmp_path, patterns, **s3)
+
+
+@pytest.mark.parametrize("store_path, pattern", [
+    ("", "empty"), ("/", "empty"), ("a/../b", "'..'"), ("./a", "'.'"),
+])
+def test_bad_s3_prefix_is_refused(tmp_path, store_path, pattern):
+    s3_refused(tmp_path, ["store_path", pattern], store_path=store_path)
 
 
 def test_unknown_keyword_is_a_type_error():

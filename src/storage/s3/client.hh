@@ -1,0 +1,96 @@
+// A small S3 client on libcurl: path-style requests to one bucket, signed
+// with SigV4, over a pool of reusable curl handles (each keeps its
+// connection alive), with retries for transient failures.
+#pragma once
+
+#include "sigv4.hh"
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+namespace zarr::storage::s3 {
+
+struct ClientConfig
+{
+    std::string endpoint; // as given: "host[:port]" or "http(s)://host[:port]"
+    std::string bucket;
+    std::string region = "us-east-1";
+    Credentials credentials;
+    int max_attempts = 8;                            // per request
+    std::chrono::milliseconds first_backoff{ 100 };  // doubled per retry
+    std::chrono::milliseconds max_backoff{ 2000 };
+    long connect_timeout_ms = 5000;
+    long stall_timeout_s = 30; // abort a transfer that moves no byte this long
+};
+
+struct Request
+{
+    std::string method = "GET";
+    std::string key; // object key in the bucket; empty for the bucket itself
+    Pairs query;     // decoded names and values
+    Pairs headers;   // extra headers to send and sign (e.g. content-md5)
+    const uint8_t* body = nullptr;
+    size_t body_size = 0;
+    int max_attempts = 0; // 0: the client's default
+};
+
+struct Response
+{
+    long status = 0;
+    std::string body;
+    std::string etag;
+    int attempts = 0;
+
+    bool ok() const { return status >= 200 && status < 300; }
+    /// The <Code> of an S3 XML error body ("NoSuchBucket"), or "".
+    std::string error_code() const;
+    /// "HTTP 403 SignatureDoesNotMatch: <Message>" for messages.
+    std::string describe_error() const;
+};
+
+/// Splits an endpoint into "scheme://host[:port]" (https when no scheme is
+/// given) and the Host header value. Throws zarr::Error(InvalidSettings)
+/// naming the endpoint when it is not a URL of that form.
+struct ParsedEndpoint
+{
+    std::string base_url;
+    std::string host;
+};
+ParsedEndpoint
+parse_endpoint(const std::string& endpoint);
+
+class Client
+{
+  public:
+    explicit Client(ClientConfig config);
+    ~Client();
+    Client(const Client&) = delete;
+    Client& operator=(const Client&) = delete;
+
+    /// Sends `request`, retrying transport failures, 5xx, 429 and
+    /// RequestTimeout with exponential backoff. Returns the last response
+    /// (which may be an error status); throws zarr::Error(IOError) when no
+    /// response came back at all.
+    Response send(const Request& request);
+
+    const std::string& bucket() const { return config_.bucket; }
+    const std::string& base_url() const { return endpoint_.base_url; }
+    /// "s3://bucket/key".
+    std::string describe(const std::string& key) const;
+
+  private:
+    struct Handle;
+    std::unique_ptr<Handle> acquire();
+    void release(std::unique_ptr<Handle> handle);
+
+    ClientConfig config_;
+    ParsedEndpoint endpoint_;
+    std::mutex mutex_;
+    std::vector<std::unique_ptr<Handle>> idle_;
+};
+
+} // namespace zarr::storage::s3

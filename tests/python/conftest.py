@@ -1,0 +1,37 @@
+"""Fixtures shared by the Python tests."""
+
+from __future__ import annotations
+
+import itertools
+import os
+import sys
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "s3"))
+import s3server  # noqa: E402
+
+_buckets = itertools.count()
+
+
+@pytest.fixture(scope="session")
+def s3_server(tmp_path_factory):
+    """moto's S3 server on a free loopback port, checking signatures."""
+    server = s3server.start(tmp_path_factory.mktemp("moto") / "moto.log")
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def s3_bucket(s3_server, monkeypatch):
+    """A fresh, empty bucket; the server's IAM credentials in the environment
+    (and no credentials file that could be picked up instead)."""
+    name = f"test-bucket-{os.getpid()}-{next(_buckets)}"
+    s3_server.client().create_bucket(Bucket=name)
+    for key, value in s3_server.env().items():
+        monkeypatch.setenv(key, value)
+    monkeypatch.delenv("AWS_SESSION_TOKEN", raising=False)
+    monkeypatch.delenv("AWS_PROFILE", raising=False)
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent/credentials")
+    return name

@@ -1,0 +1,233 @@
+// The Store contract, checked the same way against every store: the
+// filesystem always, and S3 when ACQUIRE_ZARR_TEST_S3_ENDPOINT names a
+// server (ctest runs that through tests/s3/s3server.py, which starts moto's
+// server with signature checking and sets the credentials).
+#include "storage/store.hh"
+#include "util/error.hh"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <filesystem>
+#include <numeric>
+#include <random>
+#include <thread>
+#include <unistd.h>
+#include <vector>
+
+namespace fs = std::filesystem;
+using zarr::storage::Store;
+
+namespace {
+
+std::string
+env(const char* name)
+{
+    const char* v = std::getenv(name);
+    return v ? v : "";
+}
+
+std::string
+unique_name()
+{
+    static int counter = 0;
+    return "az-conformance-" + std::to_string(::getpid()) + "-" +
+           testing::UnitTest::GetInstance()->current_test_info()->name() + "-" +
+           std::to_string(counter++);
+}
+
+/// Makes stores of one kind, each at a fresh location (a directory, or a
+/// key prefix in the test bucket); `sibling` is a location beside it that
+/// starts with the same characters.
+struct Backend
+{
+    std::string name;
+    std::function<std::unique_ptr<Store>(const std::string& where)> make;
+    std::string base; // where fresh locations go
+};
+
+std::vector<Backend>
+backends()
+{
+    std::vector<Backend> out;
+    const fs::path tmp = fs::temp_directory_path();
+    out.push_back({ "Filesystem",
+                    [tmp](const std::string& where) {
+                        return zarr::storage::make_filesystem_store((tmp / where).string());
+                    },
+                    tmp.string() });
+    if (!env("ACQUIRE_ZARR_TEST_S3_ENDPOINT").empty()) {
+        out.push_back({ "S3",
+                        [](const std::string& where) {
+                            zarr::storage::S3StoreConfig c;
+                            c.endpoint = env("ACQUIRE_ZARR_TEST_S3_ENDPOINT");
+                            c.bucket = env("ACQUIRE_ZARR_TEST_S3_BUCKET");
+                            c.region = env("ACQUIRE_ZARR_TEST_S3_REGION");
+                            c.prefix = where;
+                            c.part_size = 5u << 20;
+                            return zarr::storage::make_s3_store(c);
+                        },
+                        "" });
+    }
+    return out;
+}
+
+class StoreConformance : public testing::TestWithParam<Backend>
+{
+  protected:
+    void SetUp() override { where_ = unique_name(); }
+    void TearDown() override
+    {
+        if (GetParam().name == "Filesystem") {
+            fs::remove_all(fs::path(GetParam().base) / where_);
+            fs::remove_all(fs::path(GetParam().base) / (where_ + "-sibling"));
+        }
+    }
+    std::unique_ptr<Store> make(const std::string& suffix = "")
+    {
+        return GetParam().make(where_ + suffix);
+    }
+    static std::vector<uint8_t> pattern(size_t n, uint32_t seed)
+    {
+        std::vector<uint8_t> v(n);
+        std::mt19937 rng(seed);
+        for (auto& b : v) {
+            b = static_cast<uint8_t>(rng());
+        }
+        return v;
+    }
+    static std::string str(const std::vector<uint8_t>& v) { return { v.begin(), v.end() }; }
+
+    std::string where_;
+};
+
+} // namespace
+
+TEST_P(StoreConformance, MissingObjectsAreAbsent)
+{
+    auto store = make();
+    EXPECT_FALSE(store->exists("x/y"));
+    EXPECT_FALSE(store->get("x/y").has_value());
+}
+
+TEST_P(StoreConformance, PutThenGet)
+{
+    auto store = make();
+    const auto data = pattern(1000, 1);
+    store->put("a/b/c", data.data(), data.size());
+    EXPECT_TRUE(store->exists("a/b/c"));
+    EXPECT_EQ(store->get("a/b/c").value(), str(data));
+    store->sync();
+}
+
+TEST_P(StoreConformance, EmptyObject)
+{
+    auto store = make();
+    auto sink = store->open_sink("empty");
+    sink->finalize();
+    EXPECT_EQ(store->get("empty").value(), "");
+}
+
+TEST_P(StoreConformance, PutAtomicReplaces)
+{
+    auto store = make();
+    store->put_atomic("g/zarr.json", "{\"first\": 1, \"long\": \"xxxxxxxxxxxxxxxx\"}");
+    store->put_atomic("g/zarr.json", "{\"second\": 2}");
+    EXPECT_EQ(store->get("g/zarr.json").value(), "{\"second\": 2}");
+}
+
+TEST_P(StoreConformance, SmallSinkWrittenOutOfOrder)
+{
+    auto store = make();
+    auto sink = store->open_sink("s");
+    const auto data = pattern(3000, 2);
+    sink->write(2000, data.data() + 2000, 1000);
+    sink->write(0, data.data(), 1000);
+    sink->write(1000, data.data() + 1000, 1000);
+    sink->finalize();
+    EXPECT_EQ(store->get("s").value(), str(data));
+}
+
+// Larger than several S3 parts, written in shuffled pieces by four threads
+// (the v3 shard writer's pattern): the object must come back byte-exact.
+TEST_P(StoreConformance, LargeSinkFromSeveralThreadsInAnyOrder)
+{
+    auto store = make();
+    constexpr size_t kPiece = 700 * 1024; // not a divisor of the part size
+    constexpr size_t kPieces = 24;        // ~16 MiB: 4 parts of 5 MiB
+    const auto data = pattern(kPiece * kPieces + 123, 3);
+    std::vector<size_t> order(kPieces + 1);
+    std::iota(order.begin(), order.end(), size_t{ 0 });
+    std::shuffle(order.begin(), order.end(), std::mt19937(4));
+
+    auto sink = store->open_sink("shard");
+    sink->reserve(data.size());
+    std::vector<std::thread> threads;
+    for (size_t t = 0; t < 4; ++t) {
+        threads.emplace_back([&, t] {
+            for (size_t i = t; i < order.size(); i += 4) {
+                const size_t start = order[i] * kPiece;
+                const size_t n = std::min(kPiece, data.size() - start);
+                sink->write(start, data.data() + start, n);
+            }
+        });
+    }
+    for (auto& th : threads) {
+        th.join();
+    }
+    sink->finalize();
+    const auto back = store->get("shard");
+    ASSERT_TRUE(back.has_value());
+    ASSERT_EQ(back->size(), data.size());
+    EXPECT_TRUE(*back == str(data));
+}
+
+TEST_P(StoreConformance, LargePut)
+{
+    auto store = make();
+    const auto data = pattern((11u << 20) + 5, 5);
+    store->put("big", data.data(), data.size());
+    EXPECT_TRUE(store->get("big").value() == str(data));
+}
+
+TEST_P(StoreConformance, ClearDeletesTheStoreOnly)
+{
+    auto store = make();
+    auto sibling = make("-sibling"); // same leading characters, other store
+    store->put_atomic("a/b/c", "x");
+    store->put_atomic("top", "y");
+    sibling->put_atomic("keep", "z");
+    store->clear();
+    EXPECT_FALSE(store->exists("a/b/c"));
+    EXPECT_FALSE(store->exists("top"));
+    EXPECT_EQ(sibling->get("keep").value(), "z");
+    store->put_atomic("a/again", "w"); // usable after clear
+    EXPECT_EQ(store->get("a/again").value(), "w");
+    sibling->clear();
+    store->clear();
+}
+
+TEST_P(StoreConformance, ClearManyObjects)
+{
+    auto store = make();
+    for (int i = 0; i < 1001; ++i) { // more than one S3 listing page / delete batch
+        store->put_atomic("k/" + std::to_string(i), "v");
+    }
+    store->clear();
+    EXPECT_FALSE(store->exists("k/0"));
+    EXPECT_FALSE(store->exists("k/1000"));
+}
+
+TEST_P(StoreConformance, DescribeNamesTheLocation)
+{
+    auto store = make();
+    const std::string d = store->describe("a/zarr.json");
+    EXPECT_NE(d.find(where_), std::string::npos) << d;
+    EXPECT_NE(d.find("a/zarr.json"), std::string::npos) << d;
+}
+
+INSTANTIATE_TEST_SUITE_P(Stores, StoreConformance, testing::ValuesIn(backends()),
+                         [](const testing::TestParamInfo<Backend>& p) {
+                             return p.param.name;
+                         });
