@@ -35,3 +35,20 @@ def s3_bucket(s3_server, monkeypatch):
     monkeypatch.delenv("AWS_PROFILE", raising=False)
     monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent/credentials")
     return name
+
+
+@pytest.fixture
+def fault_proxy(s3_server):
+    """Makes fault-injecting proxies in front of the S3 server."""
+    import faultproxy
+
+    proxies = []
+
+    def make(**kwargs):
+        proxy = faultproxy.FaultProxy(s3_server.endpoint, **kwargs)
+        proxies.append(proxy)
+        return proxy
+
+    yield make
+    for proxy in proxies:
+        proxy.close()

@@ -7,9 +7,11 @@ allow-everything policy and an access key; from then on every request must be
 signed with that key (a wrong secret is refused with SignatureDoesNotMatch).
 
 Used by the pytest fixtures (tests/python/conftest.py) and, as a command
-(`python s3server.py -- CMD...`), to run a C/C++ test program against a fresh
-server: CMD sees ACQUIRE_ZARR_TEST_S3_ENDPOINT, ..._BUCKET and the AWS_*
-credential variables in its environment.
+(`python s3server.py [--check-example] -- CMD...`), to run a C/C++ program
+against a fresh server: CMD sees ACQUIRE_ZARR_TEST_S3_ENDPOINT, ..._BUCKET and
+the AWS_* credential variables in its environment, and "{endpoint}" and
+"{bucket}" in its arguments are replaced by those values. --check-example
+then reads examples/stream_s3.c's store back with zarr-python.
 """
 
 from __future__ import annotations
@@ -111,6 +113,24 @@ def start(log_path: Path | None = None) -> S3Server:
     return S3Server(process, endpoint, key["AccessKeyId"], key["SecretAccessKey"])
 
 
+def check_example(server: S3Server, bucket: str) -> None:
+    """What examples/stream_s3.c wrote, as zarr-python sees it."""
+    import numpy as np
+    import zarr
+
+    array = zarr.open_array(
+        f"s3://{bucket}/acquisitions/run-01.zarr/0", mode="r",
+        storage_options={"key": server.access_key_id, "secret": server.secret_access_key,
+                         "client_kwargs": {"endpoint_url": server.endpoint}})
+    data = array[...]
+    assert data.shape == (32, 512, 512), data.shape
+    t = np.arange(32, dtype=np.int64)[:, None, None]
+    x = np.arange(512, dtype=np.int64)[None, None, :]
+    expected = np.broadcast_to(100 + x + 7 * t, (32, 512, 512)).astype(np.uint16)
+    assert np.array_equal(data, expected), "read-back differs from what was streamed"
+    print("read back with zarr-python: 32 x 512 x 512 uint16, equal")
+
+
 def main(argv: list[str]) -> int:
     if "--" not in argv:
         print(__doc__, file=sys.stderr)
@@ -124,7 +144,12 @@ def main(argv: list[str]) -> int:
                    ACQUIRE_ZARR_TEST_S3_ENDPOINT=server.endpoint,
                    ACQUIRE_ZARR_TEST_S3_BUCKET=bucket,
                    ACQUIRE_ZARR_TEST_S3_REGION=server.region)
-        return subprocess.run(command, env=env).returncode
+        command = [a.replace("{endpoint}", server.endpoint).replace("{bucket}", bucket)
+                   for a in command]
+        rc = subprocess.run(command, env=env).returncode
+        if rc == 0 and "--check-example" in argv[:argv.index("--")]:
+            check_example(server, bucket)
+        return rc
     finally:
         server.stop()
 

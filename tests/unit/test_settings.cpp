@@ -138,12 +138,54 @@ TEST(Settings, NullSettingsIsInvalidArgument)
     }
 }
 
-TEST(Settings, S3IsNotYetImplemented)
+TEST(Settings, S3PrefixIsNormalisedAndDefaultsApply)
 {
-    ZarrStatusCode code = ZarrStatusCode_Success;
-    ZarrS3Settings s3{ "http://localhost:9000", "bucket", nullptr };
-    refusal([&](Fixture& f) { f.s.s3_settings = &s3; }, &code);
-    EXPECT_EQ(code, ZarrStatusCode_NotYetImplemented);
+    ZarrS3Settings s3{ "localhost:9000", "my-bucket", nullptr };
+    Fixture f;
+    f.s.s3_settings = &s3;
+    f.s.store_path = "/exp//run.zarr/";
+    const auto plan = plan_stream(&f.s);
+    ASSERT_TRUE(plan.s3.has_value());
+    EXPECT_EQ(plan.s3->prefix, "exp/run.zarr");
+    EXPECT_EQ(plan.s3->region, "us-east-1");
+    EXPECT_EQ(plan.s3->bucket, "my-bucket");
+    EXPECT_EQ(plan.location, "s3://my-bucket/exp/run.zarr");
+}
+
+TEST(Settings, BadS3SettingsNameFieldAndValue)
+{
+    const struct
+    {
+        ZarrS3Settings s3;
+        const char* store_path;
+        const char* expected;
+    } cases[] = {
+        { { nullptr, "bucket", nullptr }, "p", "s3_settings.endpoint is NULL" },
+        { { "gopher://h", "bucket", nullptr }, "p", "s3_settings.endpoint 'gopher://h'" },
+        { { "http://h:0", "bucket", nullptr }, "p", "invalid port" },
+        { { "http://user@h", "bucket", nullptr }, "p", "no path, query or user" },
+        { { "h", nullptr, nullptr }, "p", "s3_settings.bucket_name is NULL" },
+        { { "h", "a", nullptr }, "p", "s3_settings.bucket_name is 'a'" },
+        { { "h", "bucket.", nullptr }, "p", "s3_settings.bucket_name is 'bucket.'" },
+        { { "h", "bucket", "EU_WEST" }, "p", "s3_settings.region is 'EU_WEST'" },
+        { { "h", "bucket", nullptr }, "", "store_path '' is empty" },
+        { { "h", "bucket", nullptr }, "///", "store_path '///' is empty" },
+        { { "h", "bucket", nullptr }, "a/../../b", "'..' are not allowed" },
+        { { "h", "bucket", nullptr }, "a/\x01", "control characters" },
+    };
+    for (const auto& c : cases) {
+        ZarrStatusCode code = ZarrStatusCode_Success;
+        ZarrS3Settings s3 = c.s3;
+        const std::string message = refusal(
+          [&](Fixture& f) {
+              f.s.s3_settings = &s3;
+              f.s.store_path = c.store_path;
+          },
+          &code);
+        EXPECT_NE(message.find(c.expected), std::string::npos)
+          << "expected '" << c.expected << "' in: " << message;
+        EXPECT_EQ(code, ZarrStatusCode_InvalidSettings) << message;
+    }
 }
 
 TEST(Settings, Defaults)
