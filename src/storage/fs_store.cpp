@@ -39,33 +39,48 @@ fail_errno(const std::string& what, const fs::path& path, int err)
          std::strerror(err));
 }
 
-/// A file written with pwrite. finalize() either syncs it at once (small
-/// metadata files, before their rename) or only starts write-back and leaves
+/// A unique temporary name beside `path`, hidden from listings by its
+/// leading dot: ".<name>.<pid>.<n>.partial".
+fs::path
+temporary_beside(const fs::path& path)
+{
+    static std::atomic<uint64_t> counter{ 0 };
+    return path.parent_path() / cat(".", path.filename().string(), ".", ::getpid(), ".",
+                                    counter.fetch_add(1), ".partial");
+}
+
+/// A file written with pwrite under a temporary name and renamed into place
+/// by finalize(), so that a reader (or whoever opens the store after a crash)
+/// sees either no file or a complete one, never a shard without its index or
+/// a truncated chunk. finalize() either syncs the file at once (metadata
+/// documents, before their rename) or only starts write-back and leaves
 /// durability to FilesystemStore::sync(), which syncs the whole filesystem
 /// once: a sync per chunk file would leave the disk with one request at a
 /// time per worker.
 class FileSink final : public Sink
 {
   public:
-    FileSink(fs::path path, int fd, bool sync_now)
+    FileSink(fs::path path, bool sync_now)
       : path_(std::move(path))
-      , fd_(fd)
+      , tmp_(temporary_beside(path_))
       , sync_now_(sync_now)
     {
+        fd_ = ::open(tmp_.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+        if (fd_ < 0) {
+            fail_errno("cannot create", path_, errno);
+        }
         if (!sync_now_) {
             // Page-aligned writes (uncompressed chunks) bypass the page cache:
             // one writer per file copying into the cache is slower than the
             // disk. Filesystems without O_DIRECT (tmpfs) simply refuse it.
-            direct_fd_ = ::open(path_.c_str(), O_WRONLY | O_DIRECT | O_CLOEXEC);
+            direct_fd_ = ::open(tmp_.c_str(), O_WRONLY | O_DIRECT | O_CLOEXEC);
         }
     }
     ~FileSink() override
     {
-        if (fd_ >= 0) {
-            ::close(fd_);
-        }
-        if (direct_fd_ >= 0) {
-            ::close(direct_fd_);
+        close_fds();
+        if (!renamed_) {
+            ::unlink(tmp_.c_str()); // never finalized: nothing appears
         }
     }
 
@@ -120,25 +135,44 @@ class FileSink final : public Sink
         if (reserved_ > end && ::ftruncate(fd_, static_cast<off_t>(end)) != 0) {
             fail_errno("cannot truncate", path_, errno);
         }
-        const int fd = fd_;
-        fd_ = -1;
-        const int rc = sync_now_ ? ::fdatasync(fd)
-                                 : ::sync_file_range(fd, 0, 0, SYNC_FILE_RANGE_WRITE);
+        const int rc = sync_now_ ? ::fdatasync(fd_)
+                                 : ::sync_file_range(fd_, 0, 0, SYNC_FILE_RANGE_WRITE);
         if (rc != 0) {
-            const int err = errno;
-            ::close(fd);
-            fail_errno(sync_now_ ? "cannot sync" : "cannot write back", path_, err);
+            fail_errno(sync_now_ ? "cannot sync" : "cannot write back", path_, errno);
         }
-        if (::close(fd) != 0) {
+        if (!close_fds()) {
             fail_errno("cannot close", path_, errno);
         }
+        if (::rename(tmp_.c_str(), path_.c_str()) != 0) {
+            fail_errno("cannot rename into place", path_, errno);
+        }
+        renamed_ = true;
     }
 
   private:
+    bool close_fds()
+    {
+        bool ok = true;
+        int err = 0;
+        if (fd_ >= 0) {
+            ok = ::close(fd_) == 0;
+            err = errno;
+            fd_ = -1;
+        }
+        if (direct_fd_ >= 0) {
+            ::close(direct_fd_);
+            direct_fd_ = -1;
+        }
+        errno = err;
+        return ok;
+    }
+
     fs::path path_;
-    int fd_;
+    fs::path tmp_;
     bool sync_now_;
+    int fd_ = -1;
     int direct_fd_ = -1;
+    bool renamed_ = false;
     uint64_t reserved_ = 0;
     std::atomic<uint64_t> end_{ 0 }; // one past the last byte written
 };
@@ -164,46 +198,18 @@ class FilesystemStore final : public Store
     {
         const fs::path path = root_ / key;
         make_dirs(path.parent_path());
-        const int fd =
-          ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-        if (fd < 0) {
-            fail_errno("cannot create", path, errno);
-        }
-        return std::make_unique<FileSink>(path, fd, false);
+        return std::make_unique<FileSink>(path, false);
     }
 
     void put_atomic(const std::string& key, std::string_view data) override
     {
+        // Written and synced under a temporary name, then renamed over the
+        // target: a concurrent reader sees the old or the new document.
         const fs::path path = root_ / key;
         make_dirs(path.parent_path());
-        // A unique temporary name beside the target, then rename(2), which
-        // replaces the target atomically.
-        static std::atomic<uint64_t> counter{ 0 };
-        const fs::path tmp =
-          path.parent_path() /
-          (cat(".", path.filename().string(), ".", ::getpid(), ".",
-               counter.fetch_add(1), ".tmp"));
-        {
-            const int fd =
-              ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-            if (fd < 0) {
-                fail_errno("cannot create", tmp, errno);
-            }
-            FileSink sink(tmp, fd, true);
-            try {
-                sink.write(0, reinterpret_cast<const uint8_t*>(data.data()),
-                           data.size());
-                sink.finalize();
-            } catch (...) {
-                ::unlink(tmp.c_str());
-                throw;
-            }
-        }
-        if (::rename(tmp.c_str(), path.c_str()) != 0) {
-            const int err = errno;
-            ::unlink(tmp.c_str());
-            fail_errno("cannot rename into place", path, err);
-        }
+        FileSink sink(path, true);
+        sink.write(0, reinterpret_cast<const uint8_t*>(data.data()), data.size());
+        sink.finalize();
     }
 
     std::optional<std::string> get(const std::string& key) override
@@ -251,6 +257,7 @@ class FilesystemStore final : public Store
 
     void sync() override
     {
+        check_root();
         if (::syncfs(root_fd_) != 0) {
             fail_errno("cannot sync the filesystem holding", root_, errno);
         }
@@ -279,6 +286,25 @@ class FilesystemStore final : public Store
     }
 
   private:
+    /// Fails if the store's directory was removed or replaced since the
+    /// store was opened: recreating it would hide that what was written
+    /// before is gone.
+    void check_root() const
+    {
+        if (root_fd_ < 0) {
+            return; // still creating it
+        }
+        struct stat held{};
+        struct stat now{};
+        if (::fstat(root_fd_, &held) != 0 || held.st_nlink == 0 ||
+            ::stat(root_.c_str(), &now) != 0 || now.st_dev != held.st_dev ||
+            now.st_ino != held.st_ino) {
+            fail(ZarrStatusCode_IOError, "the store directory '", root_.string(),
+                 "' was removed or replaced while the stream was writing to it; "
+                 "what was written before is lost");
+        }
+    }
+
     void make_dirs(const fs::path& dir)
     {
         const std::string name = dir.string();
@@ -288,6 +314,7 @@ class FilesystemStore final : public Store
                 return;
             }
         }
+        check_root();
         std::error_code ec;
         fs::create_directories(dir, ec);
         if (ec || !fs::is_directory(dir)) {

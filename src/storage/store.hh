@@ -14,8 +14,10 @@ namespace zarr::storage {
 
 /// One object being written by positional writes, possibly from several
 /// threads at once (at disjoint ranges). finalize() completes the object and
-/// must be called exactly once; the object is durable once Store::sync()
-/// returns. A sink destroyed without finalize() leaves whatever was written.
+/// must be called exactly once: only then does the object appear in the
+/// store, whole (a temporary file renamed into place; a completed multipart
+/// upload). It is durable once Store::sync() returns. A sink destroyed
+/// without finalize() leaves no object behind.
 class Sink
 {
   public:

@@ -85,6 +85,16 @@ ArrayWriter::ArrayWriter(ArraySpec spec,
 
     open_.resize(g.chunks_per_slab());
     coords_.resize(n - 2);
+    if (spec_.version == ZarrVersion_2) {
+        objects_per_row_ = g.chunks_per_slab();
+        row_extent_ = g.chunk_shape()[0];
+    } else {
+        objects_per_row_ = 1;
+        for (size_t d = 1; d < n; ++d) {
+            objects_per_row_ *= ceil_div(g.chunk_counts()[d], g.shard_chunks()[d]);
+        }
+        row_extent_ = g.chunk_shape()[0] * g.shard_chunks()[0];
+    }
     // Keep enough idle buffers to refill a whole slab without allocating.
     buffers_ = BufferPool::create(g.chunk_bytes(), 2 * g.chunks_per_slab());
 }
@@ -103,15 +113,17 @@ ArrayWriter::append_extent() const noexcept
     if (!geometry_.unbounded()) {
         return geometry_.sizes()[0];
     }
-    return ceil_div(frames_, geometry_.frames_per_append_index());
+    return ceil_div(frames(), geometry_.frames_per_append_index());
 }
 
 void
 ArrayWriter::append_frame(const uint8_t* frame)
 {
     assert(frames_ < geometry_.frame_capacity());
-    scatter(frame);
+    // Counted first: a worker that completes this frame's row caps the
+    // published extent by it.
     ++frames_;
+    scatter(frame);
 }
 
 Buffer&
@@ -262,6 +274,7 @@ ArrayWriter::write_chunk(const std::vector<uint64_t>& coords, const Buffer& chun
 
     if (spec_.version == ZarrVersion_2) {
         store_.put(chunk_key(coords, false), data, n);
+        row_object_done(coords[0]);
         return;
     }
 
@@ -334,6 +347,33 @@ ArrayWriter::finish_shard(const std::vector<uint64_t>& coords, Shard& shard)
     }
     shard.sink->write(shard.end.load(), index.data(), index.size());
     shard.sink->finalize();
+    row_object_done(coords[0]);
+}
+
+void
+ArrayWriter::row_object_done(uint64_t row)
+{
+    if (!geometry_.unbounded()) {
+        return; // the metadata has the full shape from the start
+    }
+    std::lock_guard lock(progress_mutex_);
+    if (++row_done_[row] < objects_per_row_) {
+        return;
+    }
+    while (!row_done_.empty() && row_done_.begin()->first == rows_complete_ &&
+           row_done_.begin()->second == objects_per_row_) {
+        row_done_.erase(row_done_.begin());
+        ++rows_complete_;
+    }
+    // A row padded at close is not all data: never beyond the frames
+    // appended (close writes the exact extent last).
+    const uint64_t extent = std::min(rows_complete_ * row_extent_, append_extent());
+    if (extent > published_extent_ && !errors_.failed()) {
+        // Atomic replace, in order (under the lock): a reader sees the
+        // extent grow, and a crash leaves the last one written.
+        write_array_metadata(store_, spec_, extent);
+        published_extent_ = extent;
+    }
 }
 
 void
@@ -358,7 +398,9 @@ ArrayWriter::finalize_shards()
 void
 ArrayWriter::write_metadata()
 {
-    write_array_metadata(store_, spec_, append_extent());
+    std::lock_guard lock(progress_mutex_);
+    published_extent_ = append_extent();
+    write_array_metadata(store_, spec_, published_extent_);
 }
 
 } // namespace zarr

@@ -11,6 +11,7 @@
 #include "array_spec.hh"
 #include "geometry.hh"
 
+#include <atomic>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -37,7 +38,7 @@ class ArrayWriter
     uint64_t slab_bytes() const noexcept;
 
     /// Frames appended so far.
-    uint64_t frames() const noexcept { return frames_; }
+    uint64_t frames() const noexcept { return frames_.load(std::memory_order_relaxed); }
 
     /// Extent of the append dimension that the frames so far cover.
     uint64_t append_extent() const noexcept;
@@ -74,6 +75,7 @@ class ArrayWriter
     std::shared_ptr<Shard> shard_for(const std::vector<uint64_t>& shard);
     void finish_shard(const std::vector<uint64_t>& key, Shard& shard);
     std::string chunk_key(const std::vector<uint64_t>& coords, bool v3) const;
+    void row_object_done(uint64_t row);
 
     ArraySpec spec_;
     Geometry geometry_;
@@ -89,12 +91,22 @@ class ArrayWriter
 
     std::vector<Buffer> open_;         // by slab index
     uint64_t open_slab_ = 0;           // append-chunk index of open_
-    uint64_t frames_ = 0;              // frames appended by the caller
+    std::atomic<uint64_t> frames_{ 0 }; // frames appended by the caller
     uint64_t scattered_ = 0;           // frames scattered, padding included
     std::vector<uint64_t> coords_;     // scratch for frame coordinates
 
     std::mutex shards_mutex_;
     std::map<std::vector<uint64_t>, std::shared_ptr<Shard>> shards_;
+
+    // Live metadata of an unbounded array: the extent along the append
+    // dimension follows the rows (v2: chunk rows, v3: shard rows) whose
+    // objects are all in the store.
+    std::mutex progress_mutex_;
+    uint64_t objects_per_row_ = 1;
+    uint64_t row_extent_ = 1;                  // append indices per row
+    std::map<uint64_t, uint64_t> row_done_;    // row -> objects stored
+    uint64_t rows_complete_ = 0;               // rows 0.. all stored
+    uint64_t published_extent_ = 0;            // in the metadata now
 };
 
 } // namespace zarr

@@ -337,6 +337,9 @@ S3Sink::write(uint64_t offset, const uint8_t* data, size_t n)
             early_[offset].assign(data, data + n);
             return;
         }
+        if (head_.capacity() == 0) {
+            head_.reserve(part_size_); // one allocation per part, not a doubling series
+        }
         head_.insert(head_.end(), data, data + n);
         end_ += n;
         for (auto it = early_.begin(); it != early_.end() && it->first == end_;
@@ -345,9 +348,11 @@ S3Sink::write(uint64_t offset, const uint8_t* data, size_t n)
             end_ += it->second.size();
         }
         while (head_.size() >= part_size_) {
-            std::vector<uint8_t> part(head_.begin(),
-                                      head_.begin() + static_cast<ptrdiff_t>(part_size_));
-            head_.erase(head_.begin(), head_.begin() + static_cast<ptrdiff_t>(part_size_));
+            // The part keeps the buffer; only the few bytes past it move.
+            std::vector<uint8_t> part = std::move(head_);
+            head_.reserve(part_size_ + n);
+            head_.assign(part.begin() + static_cast<ptrdiff_t>(part_size_), part.end());
+            part.resize(part_size_);
             ready.emplace_back(++parts_cut_, std::move(part));
             ++in_flight_;
         }
