@@ -33,6 +33,51 @@ same_path(const fs::path& a, const fs::path& b)
     return fs::equivalent(a, b, ec) && !ec;
 }
 
+/// True if `dir` is `inner` or one of its ancestors (after resolving
+/// symbolic links and "..").
+bool
+contains(const fs::path& dir, const fs::path& inner)
+{
+    std::error_code ec;
+    const fs::path d = fs::weakly_canonical(dir, ec);
+    if (ec) {
+        return false;
+    }
+    for (fs::path p = fs::weakly_canonical(inner, ec); !ec; p = p.parent_path()) {
+        if (p == d) {
+            return true;
+        }
+        if (p == p.parent_path()) {
+            break;
+        }
+    }
+    return false;
+}
+
+/// overwrite deletes everything in the store directory: refuse the
+/// filesystem root, the home directory, the working directory, and any
+/// directory that contains one of them (a typo such as "." or "..").
+void
+refuse_dangerous_overwrite(const fs::path& root)
+{
+    std::error_code ec;
+    const fs::path cwd = fs::current_path(ec);
+    const char* home = std::getenv("HOME");
+    const char* what = nullptr;
+    if (same_path(root, root.root_path())) {
+        what = "the filesystem root";
+    } else if (home && *home && contains(root, home)) {
+        what = "the home directory or a directory containing it";
+    } else if (!ec && contains(root, cwd)) {
+        what = "the working directory or a directory containing it";
+    }
+    if (what) {
+        fail(ZarrStatusCode_InvalidSettings, "store_path '", root.string(), "' is ", what,
+             ": refusing to overwrite (delete) it; choose a dedicated directory "
+             "for the store");
+    }
+}
+
 } // namespace
 
 Stream::Stream(const ZarrStreamSettings* settings)
@@ -114,12 +159,7 @@ Stream::prepare_store()
              "' exists and is not a directory");
     }
     if (plan_.overwrite && exists) {
-        const char* home = std::getenv("HOME");
-        if (root == root.root_path() || (home && same_path(root, home))) {
-            fail(ZarrStatusCode_InvalidSettings,
-                 "store_path '", plan_.store_root,
-                 "': refusing to overwrite (delete) this directory");
-        }
+        refuse_dangerous_overwrite(root);
     }
     try {
         store_ = storage::make_filesystem_store(plan_.store_root);

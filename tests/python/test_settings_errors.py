@@ -215,3 +215,45 @@ def test_wrong_dtype_append_is_a_type_error(tmp_path):
         st.append(np.ones((8, 8), np.uint16))
     import zarr
     assert zarr.open_array(str(tmp_path / "s.zarr" / "0"), mode="r").shape == (1, 8, 8)
+
+
+@pytest.mark.parametrize("target", ["root", "home", "home-parent", "cwd", "cwd-parent"])
+def test_overwrite_refuses_dangerous_directories(tmp_path, monkeypatch, target):
+    home = tmp_path / "home" / "user"
+    work = tmp_path / "work" / "here"
+    for d in (home, work):
+        d.mkdir(parents=True)
+        (d / "precious.txt").write_text("keep")
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.chdir(work)
+    path = {"root": "/", "home": str(home), "home-parent": str(home.parent),
+            "cwd": ".", "cwd-parent": ".."}[target]
+    s = settings(tmp_path / "unused", GOOD(), overwrite=True)
+    s.store_path = path
+    refused(s, "refusing to overwrite")
+    assert (home / "precious.txt").read_text() == "keep"
+    assert (work / "precious.txt").read_text() == "keep"
+
+
+def test_overwrite_of_a_store_inside_the_working_directory_is_fine(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "run.zarr").mkdir()
+    (tmp_path / "run.zarr" / "old").write_text("x")
+    s = settings(tmp_path / "unused", GOOD(), overwrite=True)
+    s.store_path = "run.zarr"
+    aqz.ZarrStream(s).close()
+    assert not (tmp_path / "run.zarr" / "old").exists()
+
+
+@pytest.mark.parametrize("key", ["../escape", "a/../../b", "a/./b"])
+def test_output_key_cannot_escape_the_store(tmp_path, key):
+    s = settings(tmp_path / "s.zarr", GOOD(), output_key=key)
+    refused(s, "output_key")
+    assert not (tmp_path / "escape").exists() and not (tmp_path / "b").exists()
+
+
+def test_absolute_output_key_stays_inside_the_store(tmp_path):
+    s = settings(tmp_path / "s.zarr", GOOD(), output_key="/abs/key")
+    aqz.ZarrStream(s).close()
+    assert (tmp_path / "s.zarr" / "abs" / "key").is_dir()
+    assert not __import__("os").path.exists("/abs/key")
