@@ -6,6 +6,7 @@
 #include "../util/log.hh"
 
 #include <cstdlib>
+#include <cstring>
 #include <new>
 #include <string>
 
@@ -30,10 +31,12 @@ thread_local ZarrStatusCode t_last_status = ZarrStatusCode_Success;
 ZarrStatusCode
 record(ZarrStatusCode code, const std::string& message, bool log_it = true)
 {
-    t_last_error = message;
+    // User input quoted in a message may hold bytes that are not UTF-8;
+    // callers (Python among them) expect text.
+    t_last_error = zarr::escape_invalid_utf8(message);
     t_last_status = code;
     if (log_it) {
-        zarr::log::error(message);
+        zarr::log::error(t_last_error);
     }
     return code;
 }
@@ -62,6 +65,19 @@ guarded(const char* what, Fn&& fn)
     }
 }
 
+/// The integer a C caller passed for an enum parameter. Reading a value
+/// outside the enum's range through the enum type would be undefined
+/// behaviour in C++.
+template<typename E>
+int
+raw_enum(const E& value)
+{
+    static_assert(sizeof(E) == sizeof(int));
+    int out = 0;
+    std::memcpy(&out, &value, sizeof(out));
+    return out;
+}
+
 } // namespace
 
 extern "C" {
@@ -75,9 +91,10 @@ Zarr_get_api_version(void)
 ZarrStatusCode
 Zarr_set_log_level(ZarrLogLevel level)
 {
-    if (static_cast<unsigned>(level) >= ZarrLogLevelCount) {
+    const int value = raw_enum(level);
+    if (value < 0 || value >= ZarrLogLevelCount) {
         return record(ZarrStatusCode_InvalidArgument,
-                      zarr::cat("log level ", static_cast<int>(level),
+                      zarr::cat("log level ", value,
                                 " is not a ZarrLogLevel (0..",
                                 ZarrLogLevelCount - 1, ")"));
     }
@@ -94,6 +111,10 @@ Zarr_get_log_level(void)
 const char*
 Zarr_get_status_message(ZarrStatusCode code)
 {
+    const int value = raw_enum(code);
+    if (value < 0 || value >= ZarrStatusCodeCount) {
+        return "Unknown status code";
+    }
     switch (code) {
         case ZarrStatusCode_Success:
             return "Success";

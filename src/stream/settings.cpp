@@ -24,6 +24,7 @@ namespace {
 constexpr uint64_t kMaxChunkBytes = uint64_t{ 1 } << 30;   // per inner chunk
 constexpr uint64_t kMaxChunksPerSlab = uint64_t{ 1 } << 20; // open at once
 constexpr uint64_t kMaxChunksPerShard = uint64_t{ 1 } << 20;
+constexpr unsigned kMaxThreads = 1024;
 
 /// The integer a C caller stored in an enum field. Reading it through the
 /// enum type would be undefined behaviour when it is out of range.
@@ -35,6 +36,18 @@ raw(const E& field)
     int value = 0;
     std::memcpy(&value, &field, sizeof(value));
     return value;
+}
+
+/// Strings that end up in JSON metadata or S3 keys must be UTF-8.
+void
+require_utf8(const std::string& field, const std::string& value)
+{
+    const size_t bad = invalid_utf8_at(value);
+    if (bad != std::string::npos) {
+        throw Error(ZarrStatusCode_InvalidSettings,
+                    cat(field, " is '", escape_invalid_utf8(value),
+                        "': not valid UTF-8 (byte ", bad, "), and it goes into the metadata"));
+    }
 }
 
 [[noreturn]] void
@@ -229,6 +242,8 @@ check_dimension(const ZarrDimensionProperties& d, size_t i, bool append_dim)
     spec.chunk = d.chunk_size_px;
     spec.shard_chunks = d.shard_size_chunks == 0 ? 1 : d.shard_size_chunks;
     spec.unit = d.unit == nullptr ? "" : d.unit;
+    require_utf8(field + ".name", spec.name);
+    require_utf8(field + ".unit", spec.unit);
     spec.scale = d.scale == 0 ? 1.0 : d.scale;
     return spec;
 }
@@ -444,11 +459,23 @@ plan_stream(const ZarrStreamSettings* settings)
 
     plan.output_key =
       normalize_output_key(s.output_key == nullptr ? "" : s.output_key);
+    require_utf8("output_key", plan.output_key);
+    if (plan.s3) {
+        require_utf8("store_path (the S3 key prefix)", plan.store_root);
+    } else if (plan.output_key.empty()) {
+        // The store directory's name becomes the image's OME-NGFF name.
+        require_utf8("the store directory name",
+                     fs::path(plan.store_root).filename().string());
+    }
     plan.overwrite = s.overwrite;
     plan.multiscale = s.multiscale;
     plan.downsampling = s.downsampling_method;
 
     plan.max_threads = s.max_threads;
+    if (plan.max_threads > kMaxThreads) {
+        invalid(cat("max_threads is ", s.max_threads, ": at most ", kMaxThreads,
+                    " (0 means one per CPU core)"));
+    }
     if (plan.max_threads == 0) {
         plan.max_threads = std::max(1u, std::thread::hardware_concurrency());
     }

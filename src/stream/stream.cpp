@@ -83,8 +83,6 @@ refuse_dangerous_overwrite(const fs::path& root)
 Stream::Stream(const ZarrStreamSettings* settings)
   : plan_(plan_stream(settings))
 {
-    prepare_store();
-
     const Geometry geometry(plan_.array.dims, bytes_of(plan_.array.dtype));
     uint64_t slabs = 0;
     for (const auto& level : plan_.levels) {
@@ -103,6 +101,10 @@ Stream::Stream(const ZarrStreamSettings* settings)
       static_cast<size_t>(in_flight),
       errors_);
 
+    // Only now, with the settings checked and the threads started, is the
+    // store touched (and, with overwrite, emptied).
+    prepare_store();
+
     for (size_t k = 0; k < plan_.levels.size(); ++k) {
         writers_.push_back(std::make_unique<ArrayWriter>(
           plan_.levels[k], *store_, *pool_, errors_));
@@ -116,6 +118,9 @@ Stream::Stream(const ZarrStreamSettings* settings)
     frame_capacity_ = geometry.frame_capacity();
     frames_per_slab_ = geometry.frames_per_slab();
     staging_ = std::make_unique_for_overwrite<uint8_t[]>(frame_bytes_);
+    // Only the downsampler reads frames as typed elements (the chunk scatter
+    // copies bytes).
+    element_align_ = plan_.levels.size() > 1 ? bytes_of(plan_.array.dtype) : 1;
 
     write_hierarchy();
     log::debug("stream created at '", plan_.location, "': ",
@@ -289,7 +294,14 @@ Stream::append(const uint8_t* data, size_t n, size_t& accepted)
         }
     }
     while (take - done >= frame_bytes_) {
-        push_frame(data + done);
+        const uint8_t* frame = data + done;
+        if (reinterpret_cast<uintptr_t>(frame) % element_align_ != 0) {
+            // The downsampler reads typed elements: a frame that starts
+            // mid-element (after an odd-sized append) is realigned first.
+            std::memcpy(staging_.get(), frame, frame_bytes_);
+            frame = staging_.get();
+        }
+        push_frame(frame);
         done += frame_bytes_;
         accepted = done;
     }

@@ -55,6 +55,7 @@ class Stream
     uint64_t frame_bytes_ = 0;
     std::unique_ptr<uint8_t[]> staging_; // a partial frame
     uint64_t staged_ = 0;
+    size_t element_align_ = 1; // alignment frames need (for downsampling)
     uint64_t frames_ = 0;
     uint64_t frame_capacity_ = 0;
     uint64_t frames_per_slab_ = 1; // level 0

@@ -9,6 +9,7 @@
 #include <sstream>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 #include <utility>
 
 namespace zarr {
@@ -36,6 +37,16 @@ cat(Args&&... args)
     (os << ... << std::forward<Args>(args));
     return os.str();
 }
+
+/// Offset of the first byte of `s` that is not part of valid UTF-8, or
+/// npos if `s` is valid.
+size_t
+invalid_utf8_at(std::string_view s) noexcept;
+
+/// `s` with every byte that is not valid UTF-8 written as \xNN, so that a
+/// message quoting user input is always valid text.
+std::string
+escape_invalid_utf8(std::string_view s);
 
 template<typename... Args>
 [[noreturn]] void

@@ -1,6 +1,7 @@
 #include "thread_pool.hh"
 
 #include <algorithm>
+#include <system_error>
 
 namespace zarr {
 
@@ -14,12 +15,22 @@ ThreadPool::ThreadPool(unsigned n_threads,
 {
     n_threads = std::max(1u, n_threads);
     threads_.reserve(n_threads);
-    for (unsigned i = 0; i < n_threads; ++i) {
-        threads_.emplace_back([this] { worker_loop(); });
+    try {
+        for (unsigned i = 0; i < n_threads; ++i) {
+            threads_.emplace_back([this] { worker_loop(); });
+        }
+    } catch (const std::system_error& e) {
+        // Join the threads already running before failing, or their
+        // destruction would terminate the process.
+        const size_t started = threads_.size();
+        stop_and_join();
+        fail(ZarrStatusCode_InternalError, "cannot start worker thread ", started + 1,
+             " of ", n_threads, ": ", e.what());
     }
 }
 
-ThreadPool::~ThreadPool()
+void
+ThreadPool::stop_and_join() noexcept
 {
     {
         std::lock_guard lock(mutex_);
@@ -27,8 +38,16 @@ ThreadPool::~ThreadPool()
     }
     work_ready_.notify_all();
     for (auto& t : threads_) {
-        t.join();
+        if (t.joinable()) {
+            t.join();
+        }
     }
+    threads_.clear();
+}
+
+ThreadPool::~ThreadPool()
+{
+    stop_and_join();
 }
 
 void

@@ -52,6 +52,8 @@ class ThreadPool
     }
 
   private:
+    void stop_and_join() noexcept;
+
     struct Entry
     {
         Job job;

@@ -95,6 +95,47 @@ main(void)
     dims[2].chunk_size_px = 1;
     expect_refused("chunk_size_px", "open at once");
 
+    settings.max_threads = 100000;        expect_refused("max_threads is 100000", NULL);
+
+    /* Strings that go into the metadata must be UTF-8; the message shows
+     * the bad byte escaped, so the text itself stays valid. */
+    dims[0].name = "t\xff";               expect_refused("dimensions[0].name is 't\\xFF'", "UTF-8");
+    dims[2].unit = "\xc3(";               expect_refused("dimensions[2].unit", "UTF-8");
+    settings.output_key = "ok/\xe2\x82";   expect_refused("output_key", "UTF-8");
+
+    /* A refusal happens before the store is touched: with overwrite, what
+     * is there survives. */
+    {
+        reset();
+        ZarrStream* first = ZarrStream_create(&settings);
+        CHECK(first != NULL);
+        unsigned short frame[64] = { 1 };
+        size_t written = 0;
+        CHECK(ZarrStream_append(first, frame, sizeof(frame), &written) == ZarrStatusCode_Success);
+        CHECK(ZarrStream_close(first) == ZarrStatusCode_Success);
+        dims[0].name = "t\xff";
+        CHECK(ZarrStream_create(&settings) == NULL);
+        CHECK(Zarr_get_last_status() == ZarrStatusCode_InvalidSettings);
+        FILE* f = fopen("bad_settings.zarr/0/zarr.json", "r");
+        CHECK(f != NULL);
+        fclose(f);
+        reset();
+    }
+
+    /* Enum parameters outside their range (a C caller may pass any int). */
+    {
+        int level = 6316031;
+        ZarrLogLevel bad_level;
+        memcpy(&bad_level, &level, sizeof(level));
+        CHECK(Zarr_set_log_level(bad_level) == ZarrStatusCode_InvalidArgument);
+        CHECK(Zarr_get_last_status() == ZarrStatusCode_InvalidArgument);
+        CHECK(Zarr_get_log_level() == ZarrLogLevel_None);
+        int code = -5;
+        ZarrStatusCode bad_code;
+        memcpy(&bad_code, &code, sizeof(code));
+        CHECK(strcmp(Zarr_get_status_message(bad_code), "Unknown status code") == 0);
+    }
+
     printf("bad settings: ok\n");
     return 0;
 }

@@ -218,3 +218,24 @@ def test_pyramid_validates_and_opens_with_ome_zarr(tmp_path, version):
     from ome_zarr.reader import Reader
     node = list(Reader(parse_url(str(tmp_path / "s.zarr")))())[0]
     assert [tuple(level.shape) for level in node.data] == [(3, 2, 32, 32), (3, 2, 16, 16), (3, 2, 8, 8)]
+
+
+@pytest.mark.parametrize("dtype", [np.uint16, np.float32, np.float64], ids=lambda t: np.dtype(t).name)
+def test_appends_that_split_elements(tmp_path, dtype):
+    # Byte counts that cut elements in two: every later frame starts at an odd
+    # address in the caller's buffer, and the pyramid must still be exact.
+    d = dims(("t", 0, 2, 1), ("y", 21, 4, 2), ("x", 19, 4, 2))
+    frames = random_frames(7, 21, 19, dtype, seed=9)
+    raw = frames.tobytes()
+    frame = 21 * 19 * np.dtype(dtype).itemsize
+    pieces = [1, 3, frame - 1, 2 * frame + 1, frame - 4]
+    pieces.append(len(raw) - sum(pieces))
+    s = settings(tmp_path / "s.zarr", d, dtype=dtype, multiscale=True,
+                 downsampling_method=METHODS["mean"])
+    with aqz.ZarrStream(s) as st:
+        offset = 0
+        for n in pieces:
+            st.append(raw[offset:offset + n])
+            offset += n
+    levels, _ = check_pyramid(tmp_path / "s.zarr", V3, "mean", dtype)
+    np.testing.assert_array_equal(levels[0], frames)
