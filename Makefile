@@ -18,10 +18,10 @@ APT_PACKAGES := build-essential pkg-config libblosc-dev nlohmann-json3-dev \
 	libgtest-dev googletest
 PY_PACKAGES := pip numpy pytest zarr tensorstore ome-zarr-models ome-zarr \
 	scikit-image hypothesis pybind11 scikit-build-core cmake ninja \
-	'moto[server]' boto3 s3fs
+	'moto[server]' 's3fs[boto3]'
 VENV_STAMP := $(VENV)/.deps-stamp
 
-.PHONY: all deps apt-deps venv build test test-cpp test-sanitize test-python install-python demo bench clean
+.PHONY: all deps apt-deps venv build test test-cpp test-sanitize test-python-asan test-python install-python demo bench clean
 
 all: build
 
@@ -56,14 +56,36 @@ test-cpp: build
 	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" ctest --test-dir $(BUILD_DIR) --output-on-failure -j $(JOBS)
 
 # The C/C++ tests again in Debug builds with AddressSanitizer +
-# UndefinedBehaviorSanitizer, and with ThreadSanitizer (any report fails).
+# UndefinedBehaviorSanitizer, and with ThreadSanitizer (any report fails);
+# then a representative Python subset against the ASan+UBSan build of the
+# extension (the interpreter is not instrumented: libasan is preloaded and
+# leak checking, which Python's own allocations would trip, is off).
+SANITIZE_CMAKE := -DACQUIRE_ZARR_TEST_PYTHON=$(CURDIR)/$(PY)
+ASAN_PKG := build/asan/python-pkg
+PYTHON_ASAN_TESTS := tests/python/test_readback.py tests/python/test_python_api.py \
+	tests/python/test_settings_errors.py tests/python/test_multiscale.py \
+	tests/python/test_s3.py tests/python/test_live_and_crash.py
+
 test-sanitize: deps
 	for preset in asan tsan; do \
-	  PATH="$(CURDIR)/$(VENV)/bin:$$PATH" cmake --preset $$preset \
-	    -DACQUIRE_ZARR_TEST_PYTHON=$(CURDIR)/$(PY); \
+	  PATH="$(CURDIR)/$(VENV)/bin:$$PATH" cmake --preset $$preset $(SANITIZE_CMAKE); \
 	  PATH="$(CURDIR)/$(VENV)/bin:$$PATH" cmake --build --preset $$preset -j $(JOBS); \
 	  TSAN_OPTIONS=halt_on_error=1 PATH="$(CURDIR)/$(VENV)/bin:$$PATH" ctest --preset $$preset -j $(JOBS); \
 	done
+	$(MAKE) test-python-asan
+
+test-python-asan: deps
+	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" cmake --preset asan $(SANITIZE_CMAKE) \
+	  -DACQUIRE_ZARR_BUILD_PYTHON=ON -DPython3_EXECUTABLE=$(CURDIR)/$(PY) \
+	  -Dpybind11_DIR=$$($(PY) -m pybind11 --cmakedir)
+	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" cmake --build --preset asan -j $(JOBS) --target _core
+	rm -rf $(ASAN_PKG) && mkdir -p $(ASAN_PKG)/acquire_zarr
+	cp python/acquire_zarr/*.py python/acquire_zarr/*.pyi python/acquire_zarr/py.typed \
+	  build/asan/python/_core*.so $(ASAN_PKG)/acquire_zarr/
+	LD_PRELOAD="$$(gcc -print-file-name=libasan.so) $$(gcc -print-file-name=libstdc++.so)" \
+	  ASAN_OPTIONS=detect_leaks=0:abort_on_error=1 \
+	  UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+	  PYTHONPATH=$(CURDIR)/$(ASAN_PKG) $(PY) -m pytest -q -p no:cacheprovider $(PYTHON_ASAN_TESTS)
 
 install-python: deps
 	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(PY) -m pip install -q --no-build-isolation .
