@@ -29,7 +29,9 @@ sys.path.insert(0, str(HERE))
 from scenarios import SCENARIOS  # noqa: E402
 
 PEERS_VENV = HERE / ".venv-peers"
-PEER_PACKAGES = ["acquire-zarr", "tensorstore", "zarr", "numcodecs", "numpy", "matplotlib"]
+PEER_PACKAGES = ["acquire-zarr", "tensorstore", "zarr", "numcodecs", "numpy", "matplotlib", "s3fs"]
+S3_BUCKET = "bench"
+S3_MAX_FRAMES = 64  # the local S3 server (moto) keeps objects in memory and is slow
 WRITERS = ["ours", "acquire-zarr", "tensorstore", "zarr-python"]
 
 
@@ -119,16 +121,41 @@ def codec_ceiling(python: Path, cname: str) -> dict:
 
 # --- runs --------------------------------------------------------------------------------
 
-def run_writer(python: Path, writer: str, scenario: str, frames: int, data_dir: Path, timeout: int) -> dict:
+def start_s3():
+    """moto's S3 server on loopback (tests/s3/s3server.py), with a bucket."""
+    sys.path.insert(0, str(REPO / "tests" / "s3"))
+    import s3server
+    server = s3server.start()
+    server.client().create_bucket(Bucket=S3_BUCKET)
+    return server
+
+
+def delete_prefix(server, prefix: str) -> None:
+    client = server.client()
+    for page in client.get_paginator("list_objects_v2").paginate(Bucket=S3_BUCKET, Prefix=prefix):
+        keys = [{"Key": o["Key"]} for o in page.get("Contents", [])]
+        if keys:
+            client.delete_objects(Bucket=S3_BUCKET, Delete={"Objects": keys})
+    for upload in client.list_multipart_uploads(Bucket=S3_BUCKET).get("Uploads", []):
+        client.abort_multipart_upload(Bucket=S3_BUCKET, Key=upload["Key"], UploadId=upload["UploadId"])
+
+
+def run_writer(python: Path, writer: str, scenario: str, frames: int, data_dir: Path, timeout: int,
+               s3=None) -> dict:
     cmd = [str(python), str(HERE / "writer.py"), "--writer", writer, "--scenario", scenario,
            "--frames", str(frames), "--out", str(data_dir)]
+    env = dict(os.environ)
+    if s3 is not None:
+        env.update(s3.env(), BENCH_S3_ENDPOINT=s3.endpoint, BENCH_S3_BUCKET=S3_BUCKET)
     try:
-        out = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
+        out = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, env=env)
     except subprocess.TimeoutExpired:
         return {"writer": writer, "scenario": scenario, "status": f"timeout after {timeout} s"}
     finally:
         for p in data_dir.glob(f"{writer}-{scenario}.zarr"):
             shutil.rmtree(p, ignore_errors=True)
+        if s3 is not None:
+            delete_prefix(s3, f"{writer}-{scenario}.zarr/")
         # Let the filesystem finish freeing and writing back before the next
         # writer starts, so nobody pays for the previous run.
         os.sync()
@@ -217,14 +244,21 @@ def main() -> int:
     ceilings = {"disk_gib_per_s": disk_bandwidth(args.dir), "memcpy_gib_per_s": memcpy_bandwidth(),
                 "codec": {c: codec_ceiling(peers, c) for c in ("lz4", "zstd")}}
 
+    s3 = start_s3() if any(SCENARIOS[sid].s3 for sid in scenarios) else None
     raw: dict = {}
-    for rep in range(repeat):
-        for sid in scenarios:
-            for writer in writers:
-                r = run_writer(python_for[writer], writer, sid, frames, args.dir, args.timeout)
-                raw.setdefault(sid, {}).setdefault(writer, []).append(r)
-                speed = f"{r['gib_per_s']:.3f} GiB/s" if "gib_per_s" in r else r.get("status")
-                print(f"[run {rep + 1}/{repeat}] {sid:<8} {writer:<13} {speed}", flush=True)
+    try:
+        for rep in range(repeat):
+            for sid in scenarios:
+                for writer in writers:
+                    n = min(frames, S3_MAX_FRAMES) if SCENARIOS[sid].s3 else frames
+                    r = run_writer(python_for[writer], writer, sid, n, args.dir, args.timeout,
+                                   s3 if SCENARIOS[sid].s3 else None)
+                    raw.setdefault(sid, {}).setdefault(writer, []).append(r)
+                    speed = f"{r['gib_per_s']:.3f} GiB/s" if "gib_per_s" in r else r.get("status")
+                    print(f"[run {rep + 1}/{repeat}] {sid:<8} {writer:<13} {speed}", flush=True)
+    finally:
+        if s3 is not None:
+            s3.stop()
 
     results = {sid: {w: median_of(runs) for w, runs in by.items()} for sid, by in raw.items()}
     report = {

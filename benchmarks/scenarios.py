@@ -20,6 +20,7 @@ class Scenario:
     codec: str | None  # None, "lz4", "zstd"
     data: str  # "random" or "microscopy"
     multiscale: bool = False
+    s3: bool = False  # to the local S3 server (moto) instead of the disk
     # (name, kind, size, chunk, shard); size 0 = unbounded append dimension
     dims: tuple = field(default=())
 
@@ -57,6 +58,7 @@ SCENARIOS = {s.id: s for s in [
     Scenario("ms-v3", 3, "lz4", "microscopy", multiscale=True, dims=TYX),
     Scenario("raw-v2", 2, None, "random", dims=TYX),
     Scenario("5d-v3", 3, "lz4", "microscopy", dims=TCZYX),
+    Scenario("s3-v3", 3, "lz4", "microscopy", s3=True, dims=TYX),
 ]}
 
 

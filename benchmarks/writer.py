@@ -42,6 +42,36 @@ def tree_bytes(path: Path) -> int:
     return sum(os.path.getsize(os.path.join(r, f)) for r, _, fs in os.walk(path) for f in fs)
 
 
+# --- S3 (the s3-v3 scenario): run.py starts the server and sets these -------------------
+
+def s3_location() -> tuple[str, str]:
+    return os.environ["BENCH_S3_ENDPOINT"], os.environ["BENCH_S3_BUCKET"]
+
+
+def s3_options() -> dict:
+    endpoint, _ = s3_location()
+    return {"key": os.environ["AWS_ACCESS_KEY_ID"], "secret": os.environ["AWS_SECRET_ACCESS_KEY"],
+            "client_kwargs": {"endpoint_url": endpoint, "region_name": "us-east-1"}}
+
+
+def s3_store(prefix: str):
+    """A zarr-python store for s3://bucket/prefix."""
+    import zarr
+    _, bucket = s3_location()
+    return zarr.storage.FsspecStore.from_url(f"s3://{bucket}/{prefix}", storage_options=s3_options())
+
+
+def s3_bytes(prefix: str) -> int:
+    import s3fs
+    _, bucket = s3_location()
+    return int(s3fs.S3FileSystem(**s3_options()).du(f"{bucket}/{prefix}"))
+
+
+def make_durable(s: Scenario, store: Path) -> None:
+    if not s.s3:  # on S3 a completed upload is durable
+        fsync_tree(store)
+
+
 # --- streaming writers (one append call per frame) -------------------------------------
 
 def run_ours(s: Scenario, frames: int, store: Path, pool, latencies) -> Path:
@@ -55,8 +85,13 @@ def run_ours(s: Scenario, frames: int, store: Path, pool, latencies) -> Path:
             compressor=aqz.Compressor.BLOSC1,
             codec=aqz.CompressionCodec.BLOSC_LZ4 if s.codec == "lz4" else aqz.CompressionCodec.BLOSC_ZSTD,
             level=1, shuffle=1)
+    s3 = None
+    if s.s3:
+        endpoint, bucket = s3_location()
+        s3 = aqz.S3Settings(endpoint=endpoint, bucket_name=bucket, region="us-east-1")
     settings = aqz.StreamSettings(
-        store_path=str(store), data_type=np.uint16, overwrite=True, max_threads=os.cpu_count(),
+        store_path=store.name if s.s3 else str(store), s3=s3,
+        data_type=np.uint16, overwrite=True, max_threads=os.cpu_count(),
         version=aqz.ZarrVersion.V3 if s.version == 3 else aqz.ZarrVersion.V2,
         compression=compression, multiscale=s.multiscale,
         downsampling_method=aqz.DownsamplingMethod.MEAN,
@@ -91,15 +126,20 @@ def run_acquire_zarr_pypi(s: Scenario, frames: int, store: Path, pool, latencies
         dimensions=[aqz.Dimension(name=n, kind=kinds[k], array_size_px=size, chunk_size_px=chunk,
                                   shard_size_chunks=shard) for n, k, size, chunk, shard in s.dims],
         **kwargs)
-    settings = aqz.StreamSettings(store_path=str(store), arrays=[array], version=aqz.ZarrVersion.V3,
-                                  max_threads=os.cpu_count(), overwrite=True)
+    kwargs = {}
+    if s.s3:
+        endpoint, bucket = s3_location()
+        kwargs["s3"] = aqz.S3Settings(endpoint=endpoint, bucket_name=bucket, region="us-east-1")
+    settings = aqz.StreamSettings(store_path=store.name if s.s3 else str(store), arrays=[array],
+                                  version=aqz.ZarrVersion.V3, max_threads=os.cpu_count(),
+                                  overwrite=True, **kwargs)
     stream = aqz.ZarrStream(settings)
     for i in range(frames):
         t0 = time.perf_counter()
         stream.append(pool[i % POOL], key="0")
         latencies.append(time.perf_counter() - t0)
     stream.close()
-    fsync_tree(store)  # its close does not promise durability; make it equal
+    make_durable(s, store)  # its close does not promise durability; make it equal
     # with a downsampling method, "0" is the image group and "0/0" level 0
     return store / "0" / "0" if s.multiscale else store / "0"
 
@@ -137,7 +177,12 @@ def run_tensorstore(s: Scenario, frames: int, store: Path, pool, latencies) -> P
                     "chunk_grid": {"name": "regular", "configuration": {"chunk_shape": list(s.shards())}},
                     "chunk_key_encoding": {"name": "default", "configuration": {"separator": "/"}},
                     "fill_value": 0, "codecs": v3_codecs(s), "dimension_names": [d[0] for d in s.dims]}
-        spec = {"driver": "zarr3", "kvstore": {"driver": "file", "path": str(store)}, "metadata": metadata}
+        kvstore = {"driver": "file", "path": str(store)}
+        if s.s3:
+            endpoint, bucket = s3_location()
+            kvstore = {"driver": "s3", "bucket": bucket, "path": store.name + "/", "endpoint": endpoint,
+                       "aws_region": "us-east-1", "aws_credentials": {"type": "environment"}}
+        spec = {"driver": "zarr3", "kvstore": kvstore, "metadata": metadata}
     else:
         compressor = None
         if s.codec:
@@ -154,7 +199,7 @@ def run_tensorstore(s: Scenario, frames: int, store: Path, pool, latencies) -> P
         t0 = time.perf_counter()
         array[t:t + n].write(block[:n]).result()
         latencies.append(time.perf_counter() - t0)
-    fsync_tree(store)
+    make_durable(s, store)
     return store
 
 
@@ -177,7 +222,8 @@ def run_zarr_python(s: Scenario, frames: int, store: Path, pool, latencies) -> P
         from numcodecs import Blosc
         kwargs["compressors"] = Blosc(cname=s.codec, clevel=1, shuffle=1) if s.codec else None
         kwargs["chunk_key_encoding"] = {"name": "v2", "separator": "/"}
-    array = zarr.create_array(store=str(store), shape=shape, chunks=s.chunks(), dtype="uint16",
+    array = zarr.create_array(store=s3_store(store.name) if s.s3 else str(store), shape=shape,
+                              chunks=s.chunks(), dtype="uint16",
                               fill_value=0, zarr_format=s.version, overwrite=True, **kwargs)
     block = batch_block(s, pool)
     per = block.shape[0]
@@ -186,7 +232,7 @@ def run_zarr_python(s: Scenario, frames: int, store: Path, pool, latencies) -> P
         t0 = time.perf_counter()
         array[t:t + n] = block[:n]
         latencies.append(time.perf_counter() - t0)
-    fsync_tree(store)
+    make_durable(s, store)
     return store
 
 
@@ -194,11 +240,15 @@ WRITERS = {"ours": run_ours, "acquire-zarr": run_acquire_zarr_pypi,
            "tensorstore": run_tensorstore, "zarr-python": run_zarr_python}
 
 
-def verify(s: Scenario, frames: int, array_path: Path, pool) -> str:
-    """Reads a sample of frames back with zarr-python; '' when all match."""
+def verify(s: Scenario, frames: int, array_path: Path, pool, out: Path) -> str:
+    """Reads a sample of frames back with zarr-python; '' when all match.
+    On S3 the array's key is its path relative to `out`."""
     import zarr
 
-    array = zarr.open_array(str(array_path), mode="r")
+    if s.s3:
+        array = zarr.open_array(s3_store(str(array_path.relative_to(out))), mode="r")
+    else:
+        array = zarr.open_array(str(array_path), mode="r")
     expected_shape = s.shape(frames)
     if tuple(array.shape) != expected_shape:
         return f"shape {array.shape} != {expected_shape}"
@@ -243,9 +293,9 @@ def main() -> int:
                     "max": float(lat.max()), "calls": len(lat)},
         latencies_ms=[round(float(x), 3) for x in lat],
         peak_rss_mib=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
-        bytes_on_disk=tree_bytes(store),
+        bytes_on_disk=s3_bytes(store.name) if s.s3 else tree_bytes(store),
     )
-    error = verify(s, frames, array_path, pool)
+    error = verify(s, frames, array_path, pool, args.out)
     result["correct"] = not error
     if error:
         result["status"] = f"WRONG DATA: {error}"
