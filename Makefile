@@ -15,13 +15,13 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 APT_PACKAGES := build-essential pkg-config libblosc-dev nlohmann-json3-dev \
 	libcurl4-openssl-dev libssl-dev libpugixml-dev libinih-dev \
-	libgtest-dev googletest
+	libgtest-dev googletest clang libclang-rt-14-dev
 PY_PACKAGES := pip numpy pytest zarr tensorstore ome-zarr-models ome-zarr \
 	scikit-image hypothesis pybind11 scikit-build-core cmake ninja \
 	'moto[server]' 's3fs[boto3]'
 VENV_STAMP := $(VENV)/.deps-stamp
 
-.PHONY: all deps apt-deps venv build test test-cpp test-sanitize test-python-asan test-python install-python demo bench clean
+.PHONY: all deps apt-deps venv build test test-cpp test-sanitize test-python-asan test-fuzz test-python install-python demo bench clean
 
 all: build
 
@@ -63,6 +63,7 @@ test-cpp: build
 SANITIZE_CMAKE := -DACQUIRE_ZARR_TEST_PYTHON=$(CURDIR)/$(PY)
 ASAN_PKG := build/asan/python-pkg
 PYTHON_ASAN_TESTS := tests/python/test_readback.py tests/python/test_python_api.py \
+	tests/python/test_properties.py tests/python/test_faults.py \
 	tests/python/test_settings_errors.py tests/python/test_multiscale.py \
 	tests/python/test_s3.py tests/python/test_live_and_crash.py
 
@@ -87,13 +88,23 @@ test-python-asan: deps
 	  UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
 	  PYTHONPATH=$(CURDIR)/$(ASAN_PKG) $(PY) -m pytest -q -p no:cacheprovider $(PYTHON_ASAN_TESTS)
 
+# libFuzzer over ZarrStream_create/append (Clang, ASan+UBSan) for
+# FUZZ_SECONDS, replaying every earlier finding (tests/fuzz/crashes/). A long
+# run: tests/fuzz/run_long.sh.
+FUZZ_SECONDS ?= 30
+test-fuzz: deps
+	CC=clang CXX=clang++ PATH="$(CURDIR)/$(VENV)/bin:$$PATH" cmake -S . -B build/fuzz -G Ninja \
+	  -DCMAKE_BUILD_TYPE=Debug -DACQUIRE_ZARR_FUZZ=ON -DACQUIRE_ZARR_FUZZ_SECONDS=$(FUZZ_SECONDS)
+	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" cmake --build build/fuzz --target fuzz_stream -j $(JOBS)
+	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" ctest --test-dir build/fuzz -R fuzz_stream_short --output-on-failure
+
 install-python: deps
 	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(PY) -m pip install -q --no-build-isolation .
 
 test-python: install-python
 	$(PY) -m pytest tests/python -q
 
-test: test-cpp test-sanitize test-python
+test: test-cpp test-sanitize test-fuzz test-python
 
 demo: install-python
 	$(PY) examples/demo.py --output demo.zarr

@@ -371,6 +371,9 @@ Stream::close()
     for (auto& writer : writers_) {
         writer->finalize_shards();
     }
+    if (errors_.failed()) {
+        close_after_failure();
+    }
     try {
         for (auto& writer : writers_) {
             writer->write_metadata();
@@ -380,6 +383,39 @@ Stream::close()
         errors_.record(e.code(), e.what());
     }
     errors_.rethrow();
+}
+
+void
+Stream::close_after_failure()
+{
+    // Show readers only what was stored before the failure, make that
+    // durable, and say in the error what is kept.
+    std::string kept;
+    try {
+        const ArrayWriter& full = *writers_.front();
+        for (size_t k = writers_.size(); k-- > 0;) {
+            const uint64_t stored = writers_[k]->write_metadata_of_stored_rows();
+            if (k == 0) {
+                const auto& append_dim = full.spec().dims[0];
+                kept = append_dim.size == 0
+                         ? cat("; '", store_->describe(full.spec().key), "' keeps the first ",
+                               stored, " of the ", full.append_extent(), " '",
+                               append_dim.name, "' indices appended (all stored before the "
+                               "failure); the rest is lost")
+                         : cat("; in '", store_->describe(full.spec().key),
+                               "' what was not stored reads as the fill value (0)");
+            }
+        }
+        store_->sync();
+    } catch (const Error& e) {
+        kept = cat("; the metadata could not be rewritten either: ", e.what());
+    }
+    try {
+        errors_.rethrow();
+    } catch (const Error& e) {
+        throw Error(e.code(), e.what() + kept);
+    }
+    throw Error(ZarrStatusCode_InternalError, "close_after_failure() without a failure");
 }
 
 } // namespace zarr

@@ -40,6 +40,7 @@ class Stream
 
   private:
     void prepare_store();
+    [[noreturn]] void close_after_failure();
     void write_hierarchy();
     void push_frame(const uint8_t* frame);
     void feed(size_t level, const uint8_t* frame);

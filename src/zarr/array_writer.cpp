@@ -356,6 +356,9 @@ ArrayWriter::row_object_done(uint64_t row)
     if (!geometry_.unbounded()) {
         return; // the metadata has the full shape from the start
     }
+    if (errors_.failed()) {
+        return; // after a failure a row may miss objects: count none
+    }
     std::lock_guard lock(progress_mutex_);
     if (++row_done_[row] < objects_per_row_) {
         return;
@@ -393,6 +396,18 @@ ArrayWriter::finalize_shards()
             errors_.record(e.code(), e.what());
         }
     }
+}
+
+uint64_t
+ArrayWriter::write_metadata_of_stored_rows()
+{
+    std::lock_guard lock(progress_mutex_);
+    if (!geometry_.unbounded()) {
+        return append_extent();
+    }
+    published_extent_ = std::min(rows_complete_ * row_extent_, append_extent());
+    write_array_metadata(store_, spec_, published_extent_);
+    return published_extent_;
 }
 
 void

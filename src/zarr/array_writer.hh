@@ -58,6 +58,12 @@ class ArrayWriter
     /// Writes the array metadata with the current extent.
     void write_metadata();
 
+    /// After a failure: writes the metadata of an unbounded array with the
+    /// extent whose rows were all stored before it (never an extent that
+    /// would show lost frames as fill values). Returns that extent (for a
+    /// bounded array, its size: its metadata never changes).
+    uint64_t write_metadata_of_stored_rows();
+
   private:
     struct Tile
     {
