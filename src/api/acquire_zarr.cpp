@@ -4,6 +4,7 @@
 #include "../stream/stream.hh"
 #include "../util/error.hh"
 #include "../util/log.hh"
+#include "../util/raw_enum.hh"
 
 #include <cstdlib>
 #include <cstring>
@@ -65,19 +66,6 @@ guarded(const char* what, Fn&& fn)
     }
 }
 
-/// The integer a C caller passed for an enum parameter. Reading a value
-/// outside the enum's range through the enum type would be undefined
-/// behaviour in C++.
-template<typename E>
-int
-raw_enum(const E& value)
-{
-    static_assert(sizeof(E) == sizeof(int));
-    int out = 0;
-    std::memcpy(&out, &value, sizeof(out));
-    return out;
-}
-
 } // namespace
 
 extern "C" {
@@ -91,7 +79,7 @@ Zarr_get_api_version(void)
 ZarrStatusCode
 Zarr_set_log_level(ZarrLogLevel level)
 {
-    const int value = raw_enum(level);
+    const int value = zarr::raw_enum(level);
     if (value < 0 || value >= ZarrLogLevelCount) {
         return record(ZarrStatusCode_InvalidArgument,
                       zarr::cat("log level ", value,
@@ -111,7 +99,7 @@ Zarr_get_log_level(void)
 const char*
 Zarr_get_status_message(ZarrStatusCode code)
 {
-    const int value = raw_enum(code);
+    const int value = zarr::raw_enum(code);
     if (value < 0 || value >= ZarrStatusCodeCount) {
         return "Unknown status code";
     }

@@ -3,6 +3,7 @@
 #include "../storage/s3/client.hh"
 #include "../util/error.hh"
 #include "../util/log.hh"
+#include "../util/raw_enum.hh"
 #include "../zarr/geometry.hh"
 #include "../zarr/pyramid.hh"
 
@@ -26,16 +27,12 @@ constexpr uint64_t kMaxChunksPerSlab = uint64_t{ 1 } << 20; // open at once
 constexpr uint64_t kMaxChunksPerShard = uint64_t{ 1 } << 20;
 constexpr unsigned kMaxThreads = 1024;
 
-/// The integer a C caller stored in an enum field. Reading it through the
-/// enum type would be undefined behaviour when it is out of range.
+/// The integer a C caller stored in an enum field (see util/raw_enum.hh).
 template<typename E>
 int
 raw(const E& field)
 {
-    static_assert(sizeof(E) == sizeof(int));
-    int value = 0;
-    std::memcpy(&value, &field, sizeof(value));
-    return value;
+    return raw_enum(field);
 }
 
 /// Strings that end up in JSON metadata or S3 keys must be UTF-8.
@@ -48,6 +45,25 @@ require_utf8(const std::string& field, const std::string& value)
                     cat(field, " is '", escape_invalid_utf8(value),
                         "': not valid UTF-8 (byte ", bad, "), and it goes into the metadata"));
     }
+}
+
+/// The non-empty '/'-separated segments of a key or key prefix.
+std::vector<std::string>
+key_segments(const std::string& key)
+{
+    std::vector<std::string> out;
+    size_t start = 0;
+    while (start <= key.size()) {
+        size_t end = key.find('/', start);
+        if (end == std::string::npos) {
+            end = key.size();
+        }
+        if (end > start) {
+            out.push_back(key.substr(start, end - start));
+        }
+        start = end + 1;
+    }
+    return out;
 }
 
 [[noreturn]] void
@@ -136,14 +152,7 @@ s3_prefix_from(const ZarrStreamSettings& s)
         invalid("store_path is NULL: with s3_settings it is the key prefix in the bucket");
     }
     std::string prefix;
-    const std::string path = s.store_path;
-    size_t start = 0;
-    while (start <= path.size()) {
-        size_t end = path.find('/', start);
-        if (end == std::string::npos) {
-            end = path.size();
-        }
-        const std::string segment = path.substr(start, end - start);
+    for (const std::string& segment : key_segments(s.store_path)) {
         if (segment == "." || segment == "..") {
             invalid(cat("store_path ", quoted(s.store_path),
                         ": '.' and '..' are not allowed in an S3 key prefix"));
@@ -154,10 +163,7 @@ s3_prefix_from(const ZarrStreamSettings& s)
                             ": control characters and '\\' are not allowed in an S3 key prefix"));
             }
         }
-        if (!segment.empty()) {
-            prefix += (prefix.empty() ? "" : "/") + segment;
-        }
-        start = end + 1;
+        prefix += (prefix.empty() ? "" : "/") + segment;
     }
     if (prefix.empty()) {
         invalid(cat("store_path ", quoted(s.store_path),
@@ -356,38 +362,29 @@ std::string
 normalize_output_key(const std::string& key)
 {
     std::string out;
-    size_t start = 0;
-    while (start <= key.size()) {
-        size_t end = key.find('/', start);
-        if (end == std::string::npos) {
-            end = key.size();
+    for (const std::string& segment : key_segments(key)) {
+        if (segment == "." || segment == "..") {
+            invalid(cat("output_key '", key, "': segment '", segment,
+                        "' is not allowed"));
         }
-        const std::string segment = key.substr(start, end - start);
-        if (!segment.empty()) {
-            if (segment == "." || segment == "..") {
-                invalid(cat("output_key '", key, "': segment '", segment,
-                            "' is not allowed"));
-            }
-            if (segment.rfind("__", 0) == 0) {
-                invalid(cat("output_key '", key, "': segment '", segment,
-                            "' starts with '__', which Zarr reserves"));
-            }
-            if (segment == "zarr.json" || segment == ".zarray" ||
-                segment == ".zgroup" || segment == ".zattrs") {
-                invalid(cat("output_key '", key, "': segment '", segment,
-                            "' is a Zarr metadata name"));
-            }
-            if (segment.find('\\') != std::string::npos ||
-                segment.find('\0') != std::string::npos) {
-                invalid(cat("output_key '", key, "': segment '", segment,
-                            "' contains a forbidden character"));
-            }
-            if (!out.empty()) {
-                out += '/';
-            }
-            out += segment;
+        if (segment.rfind("__", 0) == 0) {
+            invalid(cat("output_key '", key, "': segment '", segment,
+                        "' starts with '__', which Zarr reserves"));
         }
-        start = end + 1;
+        if (segment == "zarr.json" || segment == ".zarray" ||
+            segment == ".zgroup" || segment == ".zattrs") {
+            invalid(cat("output_key '", key, "': segment '", segment,
+                        "' is a Zarr metadata name"));
+        }
+        if (segment.find('\\') != std::string::npos ||
+            segment.find('\0') != std::string::npos) {
+            invalid(cat("output_key '", key, "': segment '", segment,
+                        "' contains a forbidden character"));
+        }
+        if (!out.empty()) {
+            out += '/';
+        }
+        out += segment;
     }
     return out;
 }

@@ -116,14 +116,26 @@ scope(std::string_view amz_date, std::string_view region, std::string_view servi
 
 } // namespace
 
+namespace {
+
+/// `md` of `n` bytes; `len` receives the digest's size.
+void
+digest(const EVP_MD* md, const char* name, const void* data, size_t n,
+       unsigned char* out, unsigned int* len)
+{
+    if (EVP_Digest(data, n, out, len, md, nullptr) != 1) {
+        throw std::runtime_error(std::string(name) + " failed (OpenSSL)");
+    }
+}
+
+} // namespace
+
 std::string
 sha256_hex(const void* data, size_t n)
 {
     unsigned char md[EVP_MAX_MD_SIZE];
     unsigned int len = 0;
-    if (EVP_Digest(data, n, md, &len, EVP_sha256(), nullptr) != 1) {
-        throw std::runtime_error("SHA-256 failed (OpenSSL)");
-    }
+    digest(EVP_sha256(), "SHA-256", data, n, md, &len);
     return to_hex(md, len);
 }
 
@@ -132,9 +144,7 @@ md5_base64(const void* data, size_t n)
 {
     unsigned char md[EVP_MAX_MD_SIZE];
     unsigned int len = 0;
-    if (EVP_Digest(data, n, md, &len, EVP_md5(), nullptr) != 1) {
-        throw std::runtime_error("MD5 failed (OpenSSL)");
-    }
+    digest(EVP_md5(), "MD5", data, n, md, &len);
     std::string out(4 * ((len + 2) / 3) + 1, '\0');
     const int w = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()), md,
                                   static_cast<int>(len));
