@@ -117,6 +117,11 @@ Stream::Stream(const ZarrStreamSettings* settings)
     frame_bytes_ = geometry.frame_bytes();
     frame_capacity_ = geometry.frame_capacity();
     frames_per_slab_ = geometry.frames_per_slab();
+    uint64_t groups = 1; // one per chunk of the dimensions between t and y/x
+    for (size_t d = 1; d + 2 < geometry.ndim(); ++d) {
+        groups *= geometry.chunk_counts()[d];
+    }
+    pace_period_ = std::max<uint64_t>(1, frames_per_slab_ / groups);
     staging_ = std::make_unique_for_overwrite<uint8_t[]>(frame_bytes_);
     // Only the downsampler reads frames as typed elements (the chunk scatter
     // copies bytes).
@@ -243,15 +248,18 @@ Stream::feed(size_t level, const uint8_t* frame)
 void
 Stream::push_frame(const uint8_t* frame)
 {
-    // Pace the caller: the further into a slab, the less of the previous
-    // slab may still be in flight, so that waiting for the writers is spread
-    // over the slab's frames instead of falling on the frame that completes
-    // it (which would make that one append very slow).
-    const uint64_t into_slab = frames_ % frames_per_slab_;
-    if (into_slab > 0) {
+    // Pace the caller. Chunks complete in groups (at the end of each slab
+    // for t/y/x; for t/c/z/y/x with z in chunks of 4, every 4 frames), and
+    // each group is handed to the workers at once. The further into the
+    // period before the next group, the less may still be in flight, by one
+    // frame's share of a group per frame: so the caller waits for the writers
+    // a little on every frame, instead of all at once on the frame that
+    // completes the next group (which would make that one append very slow).
+    const uint64_t into = frames_ % pace_period_;
+    if (into > 0) {
         const uint64_t budget = pool_->byte_budget();
-        pool_->wait_for_bytes_at_most(static_cast<size_t>(
-          budget - budget / frames_per_slab_ * into_slab));
+        pool_->wait_for_bytes_at_most(
+          static_cast<size_t>(budget - budget / frames_per_slab_ * into));
     }
     feed(0, frame);
     ++frames_;

@@ -60,6 +60,7 @@ class Stream
     uint64_t frames_ = 0;
     uint64_t frame_capacity_ = 0;
     uint64_t frames_per_slab_ = 1; // level 0
+    uint64_t pace_period_ = 1;     // level-0 frames between groups of completed chunks
     bool closed_ = false;
 };
 
