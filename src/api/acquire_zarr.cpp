@@ -7,7 +7,6 @@
 #include "../util/raw_enum.hh"
 
 #include <cstdlib>
-#include <cstring>
 #include <new>
 #include <string>
 

@@ -27,14 +27,6 @@ constexpr uint64_t kMaxChunksPerSlab = uint64_t{ 1 } << 20; // open at once
 constexpr uint64_t kMaxChunksPerShard = uint64_t{ 1 } << 20;
 constexpr unsigned kMaxThreads = 1024;
 
-/// The integer a C caller stored in an enum field (see util/raw_enum.hh).
-template<typename E>
-int
-raw(const E& field)
-{
-    return raw_enum(field);
-}
-
 /// Strings that end up in JSON metadata or S3 keys must be UTF-8.
 void
 require_utf8(const std::string& field, const std::string& value)
@@ -226,8 +218,8 @@ check_dimension(const ZarrDimensionProperties& d, size_t i, bool append_dim)
                     ": every dimension needs a non-empty name"));
     }
     spec.name = d.name;
-    if (static_cast<unsigned>(raw(d.type)) >= ZarrDimensionTypeCount) {
-        invalid(cat(field, ".type is ", raw(d.type),
+    if (static_cast<unsigned>(raw_enum(d.type)) >= ZarrDimensionTypeCount) {
+        invalid(cat(field, ".type is ", raw_enum(d.type),
                     ": must be a ZarrDimensionType (0..",
                     ZarrDimensionTypeCount - 1, ")"));
     }
@@ -261,14 +253,14 @@ check_compression(const ZarrCompressionSettings* c, ZarrDataType dtype)
     if (c == nullptr) {
         return spec;
     }
-    if (static_cast<unsigned>(raw(c->compressor)) >= ZarrCompressorCount) {
+    if (static_cast<unsigned>(raw_enum(c->compressor)) >= ZarrCompressorCount) {
         invalid(cat("compression_settings.compressor is ",
-                    raw(c->compressor),
+                    raw_enum(c->compressor),
                     ": must be a ZarrCompressor (0..", ZarrCompressorCount - 1,
                     ")"));
     }
-    if (static_cast<unsigned>(raw(c->codec)) >= ZarrCompressionCodecCount) {
-        invalid(cat("compression_settings.codec is ", raw(c->codec),
+    if (static_cast<unsigned>(raw_enum(c->codec)) >= ZarrCompressionCodecCount) {
+        invalid(cat("compression_settings.codec is ", raw_enum(c->codec),
                     ": must be a ZarrCompressionCodec (0..",
                     ZarrCompressionCodecCount - 1, ")"));
     }
@@ -407,21 +399,21 @@ plan_stream(const ZarrStreamSettings* settings)
         plan.location = plan.store_root;
     }
 
-    if (static_cast<unsigned>(raw(s.data_type)) >= ZarrDataTypeCount) {
-        invalid(cat("data_type is ", raw(s.data_type),
+    if (static_cast<unsigned>(raw_enum(s.data_type)) >= ZarrDataTypeCount) {
+        invalid(cat("data_type is ", raw_enum(s.data_type),
                     ": must be a ZarrDataType (0..", ZarrDataTypeCount - 1, ")"));
     }
-    if (raw(s.version) != 0 && raw(s.version) != ZarrVersion_2 &&
-        raw(s.version) != ZarrVersion_3) {
-        invalid(cat("version is ", raw(s.version),
+    if (raw_enum(s.version) != 0 && raw_enum(s.version) != ZarrVersion_2 &&
+        raw_enum(s.version) != ZarrVersion_3) {
+        invalid(cat("version is ", raw_enum(s.version),
                     ": must be ZarrVersion_2 (2) or ZarrVersion_3 (3)"));
     }
     const ZarrVersion version =
-      raw(s.version) == 0 ? ZarrVersion_3 : s.version;
-    if (static_cast<unsigned>(raw(s.downsampling_method)) >=
+      raw_enum(s.version) == 0 ? ZarrVersion_3 : s.version;
+    if (static_cast<unsigned>(raw_enum(s.downsampling_method)) >=
         ZarrDownsamplingMethodCount) {
         invalid(cat("downsampling_method is ",
-                    raw(s.downsampling_method),
+                    raw_enum(s.downsampling_method),
                     ": must be a ZarrDownsamplingMethod (0..",
                     ZarrDownsamplingMethodCount - 1, ")"));
     }

@@ -368,9 +368,7 @@ ArrayWriter::row_object_done(uint64_t row)
         row_done_.erase(row_done_.begin());
         ++rows_complete_;
     }
-    // A row padded at close is not all data: never beyond the frames
-    // appended (close writes the exact extent last).
-    const uint64_t extent = std::min(rows_complete_ * row_extent_, append_extent());
+    const uint64_t extent = stored_extent();
     if (extent > published_extent_ && !errors_.failed()) {
         // Atomic replace, in order (under the lock): a reader sees the
         // extent grow, and a crash leaves the last one written.
@@ -405,9 +403,17 @@ ArrayWriter::write_metadata_of_stored_rows()
     if (!geometry_.unbounded()) {
         return append_extent();
     }
-    published_extent_ = std::min(rows_complete_ * row_extent_, append_extent());
+    published_extent_ = stored_extent();
     write_array_metadata(store_, spec_, published_extent_);
     return published_extent_;
+}
+
+uint64_t
+ArrayWriter::stored_extent() const
+{
+    // A row padded at close is not all data: never beyond the frames
+    // appended (close writes the exact extent last).
+    return std::min(rows_complete_ * row_extent_, append_extent());
 }
 
 void

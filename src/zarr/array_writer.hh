@@ -82,6 +82,8 @@ class ArrayWriter
     void finish_shard(const std::vector<uint64_t>& key, Shard& shard);
     std::string chunk_key(const std::vector<uint64_t>& coords, bool v3) const;
     void row_object_done(uint64_t row);
+    /// The extent whose rows are all stored (progress_mutex_ held).
+    uint64_t stored_extent() const;
 
     ArraySpec spec_;
     Geometry geometry_;

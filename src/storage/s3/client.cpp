@@ -40,10 +40,7 @@ on_header(char* data, size_t size, size_t count, void* user)
     std::string_view line(data, n);
     constexpr std::string_view name = "etag:";
     if (line.size() > name.size()) {
-        std::string head(line.substr(0, name.size()));
-        std::transform(head.begin(), head.end(), head.begin(),
-                       [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-        if (head == name) {
+        if (ascii_lower(line.substr(0, name.size())) == name) {
             std::string_view v = line.substr(name.size());
             while (!v.empty() && (v.front() == ' ' || v.front() == '\t')) {
                 v.remove_prefix(1);
@@ -124,9 +121,7 @@ parse_endpoint(const std::string& endpoint)
     std::string rest = endpoint;
     std::string scheme = "https";
     if (const auto p = rest.find("://"); p != std::string::npos) {
-        scheme = rest.substr(0, p);
-        std::transform(scheme.begin(), scheme.end(), scheme.begin(),
-                       [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+        scheme = ascii_lower(rest.substr(0, p));
         rest = rest.substr(p + 3);
     }
     while (!rest.empty() && rest.back() == '/') {
@@ -235,6 +230,10 @@ Client::send(const Request& request)
     const int max_attempts =
       std::max(1, request.max_attempts > 0 ? request.max_attempts : config_.max_attempts);
 
+    const bool has_type =
+      std::any_of(request.headers.begin(), request.headers.end(),
+                  [](const auto& h) { return ascii_lower(h.first) == "content-type"; });
+
     thread_local std::mt19937 rng{ std::random_device{}() };
     std::string last_failure;
     auto backoff = config_.first_backoff;
@@ -265,14 +264,6 @@ Client::send(const Request& request)
         }
         headers = curl_slist_append(headers, ("Authorization: " + auth).c_str());
         headers = curl_slist_append(headers, "Expect:");
-        const bool has_type =
-          std::any_of(request.headers.begin(), request.headers.end(), [](const auto& h) {
-              std::string n = h.first;
-              std::transform(n.begin(), n.end(), n.begin(), [](unsigned char ch) {
-                  return static_cast<char>(std::tolower(ch));
-              });
-              return n == "content-type";
-          });
         if (!has_type) {
             headers = curl_slist_append(headers, "Content-Type:"); // no curl default
         }

@@ -49,15 +49,6 @@ view(const Digest& d)
     return { reinterpret_cast<const char*>(d.data()), d.size() };
 }
 
-std::string
-lower(std::string_view s)
-{
-    std::string out(s);
-    std::transform(out.begin(), out.end(), out.begin(),
-                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-    return out;
-}
-
 /// Header value as SigV4 wants it: outer whitespace trimmed, inner runs of
 /// spaces collapsed to one.
 std::string
@@ -85,7 +76,7 @@ canonical_headers(const Pairs& headers)
 {
     std::map<std::string, std::string> out;
     for (const auto& [name, value] : headers) {
-        auto& slot = out[lower(name)];
+        auto& slot = out[ascii_lower(name)];
         if (!slot.empty()) {
             slot.push_back(',');
         }
@@ -129,6 +120,15 @@ digest(const EVP_MD* md, const char* name, const void* data, size_t n,
 }
 
 } // namespace
+
+std::string
+ascii_lower(std::string_view s)
+{
+    std::string out(s);
+    std::transform(out.begin(), out.end(), out.begin(),
+                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    return out;
+}
 
 std::string
 sha256_hex(const void* data, size_t n)

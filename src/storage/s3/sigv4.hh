@@ -34,6 +34,10 @@ struct RequestToSign
     std::string payload_sha256; // lower-case hex, or "UNSIGNED-PAYLOAD"
 };
 
+/// `s` with ASCII letters lower-cased (header names, URL schemes).
+std::string
+ascii_lower(std::string_view s);
+
 /// Lower-case hex SHA-256 of `n` bytes.
 std::string
 sha256_hex(const void* data, size_t n);
