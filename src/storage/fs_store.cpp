@@ -91,9 +91,9 @@ class FileSink final : public Sink
         uint64_t end = end_.load();
         while (end < start + total && !end_.compare_exchange_weak(end, start + total)) {
         }
-        constexpr uint64_t kAlign = 4096;
-        const bool direct = direct_fd_ >= 0 && offset % kAlign == 0 && n % kAlign == 0 &&
-                            reinterpret_cast<uintptr_t>(data) % kAlign == 0;
+        const bool direct = direct_fd_ >= 0 && offset % kDirectAlign == 0 &&
+                            n % kDirectAlign == 0 &&
+                            reinterpret_cast<uintptr_t>(data) % kDirectAlign == 0;
         const int fd = direct ? direct_fd_ : fd_;
         while (n > 0) {
             const ssize_t w = ::pwrite(fd, data, n, static_cast<off_t>(offset));
@@ -115,6 +115,11 @@ class FileSink final : public Sink
                               static_cast<off_t>(total), SYNC_FILE_RANGE_WRITE) != 0) {
             fail_errno("cannot write back", path_, errno);
         }
+    }
+
+    size_t direct_alignment() const noexcept override
+    {
+        return direct_fd_ >= 0 ? kDirectAlign : 0;
     }
 
     void reserve(uint64_t bytes) override
@@ -150,6 +155,8 @@ class FileSink final : public Sink
     }
 
   private:
+    static constexpr size_t kDirectAlign = 4096;
+
     bool close_fds()
     {
         bool ok = true;

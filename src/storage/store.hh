@@ -28,6 +28,10 @@ class Sink
     /// A hint that about `bytes` will be written; the object ends at its
     /// last written byte regardless.
     virtual void reserve(uint64_t /*bytes*/) {}
+
+    /// Writes whose offset, length and buffer address are multiples of this
+    /// bypass the page cache (direct I/O); 0 when the sink has no such path.
+    virtual size_t direct_alignment() const noexcept { return 0; }
 };
 
 class Store

@@ -94,12 +94,16 @@ Stream::Stream(const ZarrStreamSettings* settings)
     // chunks: the caller fills the next slab while the last one is
     // compressed and written, and waits (backpressure) beyond that.
     const uint64_t in_flight = std::max(slabs, 2 * plan_.max_threads * per_job);
+    // Writes are synchronous (direct I/O, S3 requests): twice as many
+    // threads as max_threads, of which max_threads compress at once, keep
+    // the cores busy while others wait on storage.
     pool_ = std::make_unique<ThreadPool>(
-      plan_.max_threads,
+      2 * plan_.max_threads,
       static_cast<size_t>(geometry.chunks_per_slab() * plan_.levels.size() +
                           2 * plan_.max_threads),
       static_cast<size_t>(in_flight),
-      errors_);
+      errors_,
+      plan_.max_threads);
 
     // Only now, with the settings checked and the threads started, is the
     // store touched (and, with overwrite, emptied).
@@ -117,11 +121,8 @@ Stream::Stream(const ZarrStreamSettings* settings)
     frame_bytes_ = geometry.frame_bytes();
     frame_capacity_ = geometry.frame_capacity();
     frames_per_slab_ = geometry.frames_per_slab();
-    uint64_t groups = 1; // one per chunk of the dimensions between t and y/x
-    for (size_t d = 1; d + 2 < geometry.ndim(); ++d) {
-        groups *= geometry.chunk_counts()[d];
-    }
-    pace_period_ = std::max<uint64_t>(1, frames_per_slab_ / groups);
+    pace_period_ =
+      std::max<uint64_t>(1, frames_per_slab_ / geometry.groups_per_slab());
     staging_ = std::make_unique_for_overwrite<uint8_t[]>(frame_bytes_);
     // Only the downsampler reads frames as typed elements (the chunk scatter
     // copies bytes).

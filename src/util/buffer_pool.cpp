@@ -1,5 +1,9 @@
 #include "buffer_pool.hh"
 
+#include <algorithm>
+#include <cstring>
+#include <limits>
+
 namespace zarr {
 
 void
@@ -77,8 +81,37 @@ BufferPool::acquire()
         }
     }
     return Buffer(shared_from_this(),
-                  allocate_aligned(buffer_size_),
+                  allocate(std::numeric_limits<size_t>::max()),
                   buffer_size_);
+}
+
+AlignedBytes
+BufferPool::allocate(size_t limit)
+{
+    {
+        std::lock_guard lock(mutex_);
+        if (live_ >= limit) {
+            return nullptr;
+        }
+        ++live_;
+    }
+    try {
+        return allocate_aligned(buffer_size_);
+    } catch (...) {
+        std::lock_guard lock(mutex_);
+        --live_;
+        throw;
+    }
+}
+
+void
+BufferPool::warm(size_t target)
+{
+    target = std::min(target, max_idle_);
+    while (AlignedBytes data = allocate(target)) {
+        std::memset(data.get(), 0, buffer_size_);
+        recycle(std::move(data));
+    }
 }
 
 void
@@ -88,10 +121,12 @@ BufferPool::recycle(AlignedBytes data) noexcept
     if (idle_.size() < max_idle_) {
         try {
             idle_.push_back(std::move(data));
+            return;
         } catch (...) {
-            // dropping the buffer frees it; nothing else to do
+            // dropping the buffer frees it
         }
     }
+    --live_;
 }
 
 } // namespace zarr

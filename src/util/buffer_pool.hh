@@ -60,17 +60,26 @@ class BufferPool : public std::enable_shared_from_this<BufferPool>
 
     /// A buffer of buffer_size() bytes with unspecified contents.
     Buffer acquire();
+
+    /// Allocates buffers and touches their pages (so that their page faults
+    /// are taken here, not by whoever fills them first) until `target`
+    /// buffers exist, counting those handed out. Meant for a background
+    /// thread while the stream starts; never exceeds the idle limit.
+    void warm(size_t target);
     size_t buffer_size() const noexcept { return buffer_size_; }
 
   private:
     friend class Buffer;
     BufferPool(size_t buffer_size, size_t max_idle);
     void recycle(AlignedBytes data) noexcept;
+    /// A new buffer, counted as live, unless `limit` buffers are live.
+    AlignedBytes allocate(size_t limit);
 
     const size_t buffer_size_;
     const size_t max_idle_;
     std::mutex mutex_;
     std::vector<AlignedBytes> idle_;
+    size_t live_ = 0; // buffers allocated and not yet freed
 };
 
 } // namespace zarr

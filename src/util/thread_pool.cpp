@@ -8,10 +8,13 @@ namespace zarr {
 ThreadPool::ThreadPool(unsigned n_threads,
                        size_t max_queued_jobs,
                        size_t byte_budget,
-                       FirstError& errors)
+                       FirstError& errors,
+                       unsigned n_compute)
   : errors_(errors)
   , max_queued_(std::max<size_t>(1, max_queued_jobs))
   , byte_budget_(byte_budget)
+  , compute_(static_cast<std::ptrdiff_t>(
+      n_compute == 0 ? std::max(1u, n_threads) : n_compute))
 {
     n_threads = std::max(1u, n_threads);
     threads_.reserve(n_threads);

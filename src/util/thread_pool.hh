@@ -12,6 +12,7 @@
 #include <deque>
 #include <functional>
 #include <mutex>
+#include <semaphore>
 #include <thread>
 #include <vector>
 
@@ -22,10 +23,13 @@ class ThreadPool
   public:
     using Job = std::function<void()>;
 
+    /// `n_compute` (0: all of them) bounds how many of the `n_threads` may
+    /// hold a ComputeSlot at once: the others can wait on storage meanwhile.
     ThreadPool(unsigned n_threads,
                size_t max_queued_jobs,
                size_t byte_budget,
-               FirstError& errors);
+               FirstError& errors,
+               unsigned n_compute = 0);
     ~ThreadPool();
 
     ThreadPool(const ThreadPool&) = delete;
@@ -51,6 +55,25 @@ class ThreadPool
         return static_cast<unsigned>(threads_.size());
     }
 
+    /// Held by a job while it computes (compresses): with more threads
+    /// than cores, a job waiting on a synchronous write leaves its core to
+    /// another job's compression, and no more than n_compute compress.
+    class ComputeSlot
+    {
+      public:
+        explicit ComputeSlot(ThreadPool& pool)
+          : pool_(pool)
+        {
+            pool_.compute_.acquire();
+        }
+        ~ComputeSlot() { pool_.compute_.release(); }
+        ComputeSlot(const ComputeSlot&) = delete;
+        ComputeSlot& operator=(const ComputeSlot&) = delete;
+
+      private:
+        ThreadPool& pool_;
+    };
+
   private:
     void stop_and_join() noexcept;
 
@@ -74,6 +97,7 @@ class ThreadPool
     size_t bytes_in_flight_ = 0;
     size_t running_ = 0;
     bool stopping_ = false;
+    std::counting_semaphore<> compute_;
     std::vector<std::thread> threads_;
 };
 

@@ -11,6 +11,10 @@
 #include <cstring>
 #include <limits>
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 namespace zarr {
 
 struct ArrayWriter::Shard
@@ -24,6 +28,65 @@ struct ArrayWriter::Shard
 };
 
 namespace {
+
+/// Compressed chunks at least this large are written by direct I/O (see
+/// write_chunk). Smaller ones stay buffered: padding would waste a larger
+/// share of the disk, and a synchronous write of a few KiB holds a worker
+/// for little gain.
+constexpr size_t kMinDirectChunk = size_t{ 256 } << 10;
+
+/// Copies `rows` rows of `row_bytes` between strided buffers. The chunk
+/// being filled is far larger than the caches and is read back only by a
+/// worker, later: where the destination rows are 16-byte aligned, streaming
+/// (non-temporal) stores write it without first reading every line in, which
+/// saves a third of the memory traffic of the scatter. The caller ends a batch
+/// of copies with finish_streaming_copies().
+void
+copy_rows(uint8_t* dst,
+          size_t dst_stride,
+          const uint8_t* src,
+          size_t src_stride,
+          uint64_t rows,
+          size_t row_bytes)
+{
+#if defined(__SSE2__)
+    if (row_bytes % 64 == 0 && dst_stride % 16 == 0 &&
+        reinterpret_cast<uintptr_t>(dst) % 16 == 0) {
+        for (uint64_t r = 0; r < rows; ++r) {
+            auto* d = reinterpret_cast<__m128i*>(dst);
+            const auto* s = reinterpret_cast<const __m128i*>(src);
+            for (size_t i = 0; i < row_bytes / 16; i += 4) {
+                const __m128i a = _mm_loadu_si128(s + i);
+                const __m128i b = _mm_loadu_si128(s + i + 1);
+                const __m128i c = _mm_loadu_si128(s + i + 2);
+                const __m128i e = _mm_loadu_si128(s + i + 3);
+                _mm_stream_si128(d + i, a);
+                _mm_stream_si128(d + i + 1, b);
+                _mm_stream_si128(d + i + 2, c);
+                _mm_stream_si128(d + i + 3, e);
+            }
+            dst += dst_stride;
+            src += src_stride;
+        }
+        return;
+    }
+#endif
+    for (uint64_t r = 0; r < rows; ++r) {
+        std::memcpy(dst, src, row_bytes);
+        dst += dst_stride;
+        src += src_stride;
+    }
+}
+
+/// Orders the streaming stores of copy_rows() before anything that follows
+/// (handing the chunk to a worker).
+void
+finish_streaming_copies()
+{
+#if defined(__SSE2__)
+    _mm_sfence();
+#endif
+}
 
 void
 store_le64(uint8_t* dst, uint64_t v)
@@ -97,6 +160,21 @@ ArrayWriter::ArrayWriter(ArraySpec spec,
     }
     // Keep enough idle buffers to refill a whole slab without allocating.
     buffers_ = BufferPool::create(g.chunk_bytes(), 2 * g.chunks_per_slab());
+
+    // The steady state holds a slab of open chunk buffers plus those of the
+    // last completed group (all chunks of the slab for t/y/x; one
+    // (c, z-chunk) of them for t/c/z/y/x) while they are compressed. Fault
+    // them in on the workers, which have nothing else to do until the first
+    // chunks complete, instead of on the appending thread: first-touch page
+    // faults cost about as much as the copy itself.
+    const uint64_t slabs_to_come =
+      g.unbounded() ? 2 : ceil_div(g.frame_capacity(), g.frames_per_slab());
+    const size_t target = static_cast<size_t>(
+      slabs_to_come > 1 ? g.chunks_per_slab() + g.chunks_per_slab() / g.groups_per_slab()
+                        : g.chunks_per_slab());
+    for (unsigned i = 0; i < pool_.n_threads(); ++i) {
+        pool_.submit([buffers = buffers_, target] { buffers->warm(target); }, 0);
+    }
 }
 
 ArrayWriter::~ArrayWriter() = default;
@@ -181,12 +259,8 @@ ArrayWriter::scatter(const uint8_t* frame)
         }
         uint8_t* dst = open_chunk(slab_index).data() + local_bytes;
         if (frame != nullptr) {
-            const uint8_t* src = frame + tile.src_offset;
-            for (uint64_t r = 0; r < tile.rows; ++r) {
-                std::memcpy(dst, src, tile.row_bytes);
-                dst += chunk_row_bytes_;
-                src += frame_row_bytes_;
-            }
+            copy_rows(dst, chunk_row_bytes_, frame + tile.src_offset,
+                      frame_row_bytes_, tile.rows, tile.row_bytes);
         } else {
             for (uint64_t r = 0; r < tile.rows; ++r) {
                 std::memset(dst, 0, tile.row_bytes);
@@ -194,6 +268,7 @@ ArrayWriter::scatter(const uint8_t* frame)
             }
         }
     }
+    finish_streaming_copies();
     ++scattered_;
 
     if (completes) {
@@ -260,16 +335,23 @@ ArrayWriter::write_chunk(const std::vector<uint64_t>& coords, const Buffer& chun
     size_t n = chunk.size();
 
     // One scratch buffer per worker thread, grown once: the steady state
-    // allocates nothing.
-    thread_local std::vector<uint8_t> scratch;
+    // allocates nothing. Page aligned, so that a compressed chunk can go to
+    // disk by direct I/O.
+    thread_local AlignedBytes scratch;
+    thread_local size_t scratch_size = 0;
     if (spec_.compression.enabled) {
-        const size_t capacity = codec::blosc_max_compressed_size(n);
-        if (scratch.size() < capacity) {
-            scratch.resize(capacity);
+        const size_t capacity =
+          round_up(codec::blosc_max_compressed_size(n), kBufferAlignment);
+        if (scratch_size < capacity) {
+            scratch.reset();
+            scratch_size = 0;
+            scratch = allocate_aligned(capacity);
+            scratch_size = capacity;
         }
+        ThreadPool::ComputeSlot slot(pool_);
         n = codec::blosc_compress(
-          spec_.compression.blosc, data, n, scratch.data(), scratch.size());
-        data = scratch.data();
+          spec_.compression.blosc, data, n, scratch.get(), scratch_size);
+        data = scratch.get();
     }
 
     if (spec_.version == ZarrVersion_2) {
@@ -283,8 +365,27 @@ ArrayWriter::write_chunk(const std::vector<uint64_t>& coords, const Buffer& chun
         shard_coords[d] = coords[d] / geometry_.shard_chunks()[d];
     }
     auto shard = shard_for(shard_coords);
-    const uint64_t offset = shard->end.fetch_add(n);
-    shard->sink->write(offset, data, n);
+
+    // A large compressed chunk is placed on an aligned offset and its last
+    // block zero-filled, so that it too bypasses the page cache: copying it
+    // there costs the workers more CPU than compressing it, and concurrent
+    // buffered writers of one shard serialise on the file. The index records
+    // the chunk's own length; the gap after it is never read (the sharding
+    // format locates chunks only through the index).
+    const size_t align = shard->sink->direct_alignment();
+    size_t span = n;
+    uint64_t offset = 0;
+    if (align != 0 && data == scratch.get() && n >= kMinDirectChunk) {
+        span = round_up(n, align);
+        std::memset(scratch.get() + n, 0, span - n);
+        uint64_t end = shard->end.load();
+        do {
+            offset = round_up(end, align);
+        } while (!shard->end.compare_exchange_weak(end, offset + span));
+    } else {
+        offset = shard->end.fetch_add(n);
+    }
+    shard->sink->write(offset, data, span);
 
     bool complete = false;
     {
@@ -313,7 +414,8 @@ ArrayWriter::shard_for(const std::vector<uint64_t>& coords)
             shard->sink = store_.open_sink(chunk_key(coords, true));
             uint64_t per_chunk = geometry_.chunk_bytes();
             if (spec_.compression.enabled) {
-                per_chunk = codec::blosc_max_compressed_size(per_chunk);
+                per_chunk = round_up(codec::blosc_max_compressed_size(per_chunk),
+                                     kBufferAlignment);
             }
             shard->sink->reserve(shard->expected * per_chunk +
                                  16 * geometry_.chunks_per_shard() + 4);

@@ -113,4 +113,14 @@ Geometry::index_in_shard(const std::vector<uint64_t>& chunk) const noexcept
     return index;
 }
 
+uint64_t
+Geometry::groups_per_slab() const noexcept
+{
+    uint64_t groups = 1;
+    for (size_t d = 1; d + 2 < ndim(); ++d) {
+        groups *= chunk_counts()[d];
+    }
+    return groups;
+}
+
 } // namespace zarr

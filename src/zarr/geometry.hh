@@ -44,6 +44,9 @@ class Geometry
     uint64_t chunk_elements() const noexcept { return chunk_elems_; }
     uint64_t chunk_bytes() const noexcept { return chunk_elems_ * bpe_; }
     uint64_t chunks_per_slab() const noexcept { return chunks_per_slab_; }
+    /// Chunks complete in groups: one per chunk of the dimensions between
+    /// the first and y/x (one group per slab for t/y/x).
+    uint64_t groups_per_slab() const noexcept;
     uint64_t tiles_per_frame() const noexcept
     {
         return chunk_counts_[ndim() - 2] * chunk_counts_[ndim() - 1];
@@ -90,6 +93,13 @@ inline uint64_t
 ceil_div(uint64_t a, uint64_t b)
 {
     return (a + b - 1) / b;
+}
+
+/// The smallest multiple of `b` that is at least `a`.
+inline uint64_t
+round_up(uint64_t a, uint64_t b)
+{
+    return ceil_div(a, b) * b;
 }
 
 } // namespace zarr
