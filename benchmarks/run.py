@@ -171,6 +171,9 @@ def run_writer(python: Path, writer: str, scenario: str, frames: int, data_dir: 
     cmd = [str(python), str(HERE / "writer.py"), "--writer", writer, "--scenario", scenario,
            "--frames", str(frames), "--out", str(data_dir)]
     env = dict(os.environ)
+    # numpy's OpenBLAS threads are of no use to any writer and can spin on
+    # the two cores the writers share; the same for every writer.
+    env.setdefault("OPENBLAS_NUM_THREADS", "1")
     if s3 is not None:
         env.update(s3.env(), BENCH_S3_ENDPOINT=s3.endpoint, BENCH_S3_BUCKET=S3_BUCKET)
     try:

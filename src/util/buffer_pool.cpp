@@ -108,10 +108,21 @@ void
 BufferPool::warm(size_t target)
 {
     target = std::min(target, max_idle_);
-    while (AlignedBytes data = allocate(target)) {
+    while (!stop_warming_.load()) {
+        AlignedBytes data = allocate(target);
+        if (!data) {
+            return;
+        }
         std::memset(data.get(), 0, buffer_size_);
         recycle(std::move(data));
     }
+}
+
+size_t
+BufferPool::live_buffers()
+{
+    std::lock_guard lock(mutex_);
+    return live_;
 }
 
 void

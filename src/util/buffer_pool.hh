@@ -2,6 +2,7 @@
 // allocates nothing. Thread-safe: workers give buffers back.
 #pragma once
 
+#include <atomic>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -66,6 +67,12 @@ class BufferPool : public std::enable_shared_from_this<BufferPool>
     /// buffers exist, counting those handed out. Meant for a background
     /// thread while the stream starts; never exceeds the idle limit.
     void warm(size_t target);
+
+    /// Makes warm() return at its next buffer (the stream is closing).
+    void stop_warming() noexcept { stop_warming_.store(true); }
+
+    /// Buffers allocated and not freed: handed out or idle.
+    size_t live_buffers();
     size_t buffer_size() const noexcept { return buffer_size_; }
 
   private:
@@ -80,6 +87,7 @@ class BufferPool : public std::enable_shared_from_this<BufferPool>
     std::mutex mutex_;
     std::vector<AlignedBytes> idle_;
     size_t live_ = 0; // buffers allocated and not yet freed
+    std::atomic<bool> stop_warming_{ false };
 };
 
 } // namespace zarr

@@ -281,6 +281,7 @@ ArrayWriter::scatter(const uint8_t* frame)
 void
 ArrayWriter::flush()
 {
+    buffers_->stop_warming(); // closing: no more buffers will be needed
     const auto& g = geometry_;
     if (scattered_ % g.frames_per_slab() == 0) {
         return;

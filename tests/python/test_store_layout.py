@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import struct
 from pathlib import Path
 
@@ -10,7 +11,8 @@ import numpy as np
 import pytest
 
 import acquire_zarr as aqz
-from streamkit import blosc, crc32c, dims, load_json, random_frames, settings, shard_index, stream
+from streamkit import (assert_readers_see, blosc, crc32c, dims, expected_array, load_json,
+                       random_frames, settings, shard_index, stream)
 
 V2, V3 = aqz.ZarrVersion.V2, aqz.ZarrVersion.V3
 
@@ -227,3 +229,66 @@ def test_metadata_is_written_at_create(tmp_path):
         assert a.shape == (0, 4, 4)
     finally:
         st.close()
+
+
+def supports_direct_io(directory: Path) -> bool:
+    probe = directory / ".direct-probe"
+    try:
+        fd = os.open(probe, os.O_WRONLY | os.O_CREAT | getattr(os, "O_DIRECT", 0), 0o644)
+    except OSError:
+        return False
+    finally:
+        probe.unlink(missing_ok=True)
+    os.close(fd)
+    return hasattr(os, "O_DIRECT")
+
+
+@pytest.mark.parametrize("codec", ["lz4", "zstd"])
+def test_large_compressed_chunks_are_block_aligned_in_their_shards(tmp_path, codec):
+    """Compressed inner chunks of 256 KiB and more are placed on 4 KiB
+    boundaries (written by direct I/O where the filesystem allows it); the
+    index records each chunk's own length, the gaps are zeros, and readers see
+    the data. Small chunks stay packed back to back."""
+    # 512x512 uint16 random inner chunks hardly compress (~512 KiB each);
+    # the zero frames at the end give small chunks in the same array.
+    d = dims(("t", 0, 2, 3), ("y", 1024, 512, 2), ("x", 1000, 512, 2))
+    frames = random_frames(9, 1024, 1000, np.uint16, seed=7)
+    frames[6:] = 0
+    store = tmp_path / "s.zarr"
+    stream(store, d, frames, compression=blosc(codec, 1, 1))
+    assert_readers_see(store / "0", expected_array(frames, d), V3)
+
+    aligned = supports_direct_io(tmp_path)
+    n_inner = 3 * 2 * 2
+    large = small = 0
+    for shard_path in sorted((store / "0" / "c").rglob("*")):
+        if not shard_path.is_file():
+            continue
+        data = shard_path.read_bytes()
+        entries = sorted(e for e in shard_index(data, n_inner) if e != (MISSING, MISSING))
+        end_of_chunks = len(data) - (16 * n_inner + 4)
+        previous_end = 0
+        previous_large = False
+        for offset, nbytes in entries:
+            assert offset >= previous_end, f"{shard_path}: chunks overlap"
+            header = data[offset:offset + 16]
+            assert header[0] == 2, "not a blosc1 chunk"
+            assert struct.unpack("<I", header[12:16])[0] == nbytes, "index length != blosc cbytes"
+            # whatever lies between chunks is zero padding, and only around
+            # large chunks (their alignment, or the rest of their last block)
+            assert data[previous_end:offset] == bytes(offset - previous_end)
+            is_large = nbytes >= 256 << 10
+            if aligned and (is_large or previous_large):
+                assert offset - previous_end < 4096
+            else:
+                assert offset == previous_end, f"{shard_path}: chunk at {offset} not packed"
+            if is_large:
+                large += 1
+                if aligned:
+                    assert offset % 4096 == 0, f"{shard_path}: large chunk at {offset}"
+            else:
+                small += 1
+            previous_end = offset + nbytes
+            previous_large = is_large
+        assert end_of_chunks - previous_end < 4096
+    assert large > 0 and small > 0

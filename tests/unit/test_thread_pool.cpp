@@ -8,7 +8,9 @@
 #include <condition_variable>
 #include <mutex>
 #include <stdexcept>
+#include <chrono>
 #include <thread>
+#include <vector>
 
 using zarr::BufferPool;
 using zarr::Error;
@@ -137,6 +139,97 @@ TEST(BufferPool, KeepsAtMostMaxIdle)
     auto x = pool->acquire();
     auto y = pool->acquire();
     EXPECT_NE(x.data(), y.data());
+}
+
+TEST(BufferPool, WarmAllocatesUpToTheTargetCountingBuffersInUse)
+{
+    auto pool = BufferPool::create(4096, 8);
+    auto held = pool->acquire();
+    EXPECT_EQ(pool->live_buffers(), 1u);
+    pool->warm(4);
+    EXPECT_EQ(pool->live_buffers(), 4u); // the held one and three idle
+    std::vector<zarr::Buffer> more;
+    for (int i = 0; i < 3; ++i) {
+        more.push_back(pool->acquire());
+        // warmed buffers are zeroed (their pages touched)
+        EXPECT_EQ(more.back().data()[0], 0);
+        EXPECT_EQ(more.back().data()[4095], 0);
+    }
+    EXPECT_EQ(pool->live_buffers(), 4u); // taken from the idle ones
+    more.push_back(pool->acquire());
+    EXPECT_EQ(pool->live_buffers(), 5u); // none idle: a new one
+}
+
+TEST(BufferPool, WarmStaysWithinTheIdleLimitAndStopsWhenTold)
+{
+    auto pool = BufferPool::create(64, 2);
+    pool->warm(10);
+    EXPECT_EQ(pool->live_buffers(), 2u);
+
+    auto other = BufferPool::create(64, 8);
+    other->stop_warming();
+    other->warm(8);
+    EXPECT_EQ(other->live_buffers(), 0u);
+}
+
+TEST(BufferPool, BuffersDroppedBeyondTheIdleLimitAreNoLongerLive)
+{
+    auto pool = BufferPool::create(64, 1);
+    {
+        auto a = pool->acquire();
+        auto b = pool->acquire();
+        EXPECT_EQ(pool->live_buffers(), 2u);
+    }
+    EXPECT_EQ(pool->live_buffers(), 1u);
+}
+
+TEST(ThreadPool, ComputeSlotsBoundTheJobsComputingAtOnce)
+{
+    FirstError errors;
+    ThreadPool pool(4, 16, 1 << 20, errors, 2);
+    EXPECT_EQ(pool.n_threads(), 4u);
+    Gate gate;
+    std::atomic<int> computing{ 0 };
+    std::atomic<int> most{ 0 };
+    std::atomic<int> entered{ 0 };
+    for (int i = 0; i < 2; ++i) {
+        pool.submit(
+          [&] {
+              ThreadPool::ComputeSlot slot(pool);
+              ++entered;
+              gate.wait();
+          },
+          0);
+    }
+    // Both slots are taken (wait until both holders are inside) ...
+    while (entered.load() < 2) {
+        std::this_thread::yield();
+    }
+    // ... yet a job that does not compute still runs on a third thread.
+    std::atomic<bool> io_done{ false };
+    pool.submit([&] { io_done = true; }, 0);
+    while (!io_done.load()) {
+        std::this_thread::yield();
+    }
+    // And more compute jobs wait for a slot.
+    for (int i = 0; i < 6; ++i) {
+        pool.submit(
+          [&] {
+              ThreadPool::ComputeSlot slot(pool);
+              const int now = ++computing;
+              int seen = most.load();
+              while (now > seen && !most.compare_exchange_weak(seen, now)) {
+              }
+              std::this_thread::sleep_for(std::chrono::milliseconds(1));
+              --computing;
+          },
+          0);
+    }
+    gate.open();
+    pool.wait_idle();
+    EXPECT_TRUE(io_done.load());
+    EXPECT_LE(most.load(), 2);
+    EXPECT_GE(most.load(), 1);
 }
 
 TEST(BufferPool, BufferMayOutliveItsOwnerHandle)
