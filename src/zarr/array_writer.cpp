@@ -35,6 +35,9 @@ namespace {
 /// for little gain.
 constexpr size_t kMinDirectChunk = size_t{ 256 } << 10;
 
+/// Chunks handed to a worker in one job: at least this many bytes.
+constexpr uint64_t kMinJobBytes = uint64_t{ 1 } << 20;
+
 /// Copies `rows` rows of `row_bytes` between strided buffers. The chunk
 /// being filled is far larger than the caches and is read back only by a
 /// worker, later: where the destination rows are 16-byte aligned, streaming
@@ -272,9 +275,7 @@ ArrayWriter::scatter(const uint8_t* frame)
     ++scattered_;
 
     if (completes) {
-        for (const Tile& tile : tiles_) {
-            submit_chunk(base + tile.slab_offset);
-        }
+        submit_chunks(base);
     }
 }
 
@@ -298,18 +299,43 @@ ArrayWriter::flush()
 }
 
 void
-ArrayWriter::submit_chunk(uint64_t slab_index)
+ArrayWriter::submit_chunks(uint64_t base)
 {
-    if (!open_[slab_index]) {
-        return;
+    // Small chunks go to the workers several at a time (at least
+    // kMinJobBytes per job): one wake-up, queue operation and compute slot
+    // per chunk of 128 KiB costs the workers as much as compressing it.
+    const uint64_t chunk_bytes = geometry_.chunk_bytes();
+    const size_t per_job =
+      static_cast<size_t>(std::max<uint64_t>(1, kMinJobBytes / chunk_bytes));
+    auto batch = std::make_shared<std::vector<Completed>>();
+    batch->reserve(std::min(per_job, tiles_.size()));
+    const auto submit = [&] {
+        const uint64_t bytes = batch->size() * chunk_bytes;
+        pool_.submit(
+          [this, batch = std::move(batch)] {
+              for (auto& done : *batch) {
+                  write_chunk(done.coords, done.chunk);
+                  done.chunk = Buffer(); // back to the pool at once
+              }
+          },
+          static_cast<size_t>(bytes));
+        batch = std::make_shared<std::vector<Completed>>();
+        batch->reserve(std::min(per_job, tiles_.size()));
+    };
+    for (const Tile& tile : tiles_) {
+        const uint64_t slab_index = base + tile.slab_offset;
+        if (!open_[slab_index]) {
+            continue;
+        }
+        batch->push_back(Completed{ geometry_.chunk_coords(open_slab_, slab_index),
+                                    std::move(open_[slab_index]) });
+        if (batch->size() == per_job) {
+            submit();
+        }
     }
-    auto chunk = std::make_shared<Buffer>(std::move(open_[slab_index]));
-    auto coords = geometry_.chunk_coords(open_slab_, slab_index);
-    pool_.submit(
-      [this, coords = std::move(coords), chunk = std::move(chunk)] {
-          write_chunk(coords, *chunk);
-      },
-      geometry_.chunk_bytes());
+    if (!batch->empty()) {
+        submit();
+    }
 }
 
 std::string

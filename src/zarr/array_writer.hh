@@ -72,11 +72,18 @@ class ArrayWriter
         uint64_t row_bytes;    // bytes per row inside this chunk
         uint64_t slab_offset;  // added to the frame's first slab index
     };
+    struct Completed
+    {
+        std::vector<uint64_t> coords; // chunk coordinates
+        Buffer chunk;
+    };
     struct Shard;
 
     void scatter(const uint8_t* frame); // nullptr: zeros
     Buffer& open_chunk(uint64_t slab_index);
-    void submit_chunk(uint64_t slab_index);
+    /// Submits the chunks of the group at `base` (slab index of its first
+    /// tile) that hold data, several small ones per job.
+    void submit_chunks(uint64_t base);
     void write_chunk(const std::vector<uint64_t>& coords, const Buffer& chunk);
     std::shared_ptr<Shard> shard_for(const std::vector<uint64_t>& shard);
     void finish_shard(const std::vector<uint64_t>& key, Shard& shard);
