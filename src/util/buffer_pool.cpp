@@ -1,6 +1,7 @@
 #include "buffer_pool.hh"
 
 #include <algorithm>
+#include <cstdint>
 #include <cstring>
 #include <limits>
 
@@ -104,18 +105,23 @@ BufferPool::allocate(size_t limit)
     }
 }
 
-void
-BufferPool::warm(size_t target)
+bool
+BufferPool::warm(size_t target, size_t at_most)
 {
     target = std::min(target, max_idle_);
-    while (!stop_warming_.load()) {
+    for (size_t i = 0; i < at_most; ++i) {
+        if (stop_warming_.load()) {
+            return false;
+        }
         AlignedBytes data = allocate(target);
         if (!data) {
-            return;
+            return false;
         }
         std::memset(data.get(), 0, buffer_size_);
         recycle(std::move(data));
     }
+    std::lock_guard lock(mutex_);
+    return live_ < target && !stop_warming_.load();
 }
 
 size_t

@@ -62,11 +62,12 @@ class BufferPool : public std::enable_shared_from_this<BufferPool>
     /// A buffer of buffer_size() bytes with unspecified contents.
     Buffer acquire();
 
-    /// Allocates buffers and touches their pages (so that their page faults
-    /// are taken here, not by whoever fills them first) until `target`
-    /// buffers exist, counting those handed out. Meant for a background
-    /// thread while the stream starts; never exceeds the idle limit.
-    void warm(size_t target);
+    /// Allocates up to `at_most` buffers and touches their pages (so that
+    /// their page faults are taken here, not by whoever fills them first),
+    /// stopping when `target` buffers exist, counting those handed out.
+    /// Meant for a background thread while the stream starts; never exceeds
+    /// the idle limit. True if the target is not reached yet.
+    bool warm(size_t target, size_t at_most = SIZE_MAX);
 
     /// Makes warm() return at its next buffer (the stream is closing).
     void stop_warming() noexcept { stop_warming_.store(true); }

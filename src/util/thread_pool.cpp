@@ -68,6 +68,20 @@ ThreadPool::submit(Job job, size_t bytes)
     work_ready_.notify_one();
 }
 
+bool
+ThreadPool::try_submit(Job job)
+{
+    {
+        std::lock_guard lock(mutex_);
+        if (stopping_ || queue_.size() >= max_queued_) {
+            return false;
+        }
+        queue_.push_back(Entry{ std::move(job), 0 });
+    }
+    work_ready_.notify_one();
+    return true;
+}
+
 void
 ThreadPool::wait_idle()
 {

@@ -40,6 +40,10 @@ class ThreadPool
     /// admitted once nothing else is in flight.
     void submit(Job job, size_t bytes);
 
+    /// Queues `job` (which holds no budgeted memory) unless the queue is
+    /// full or the pool is stopping; never blocks. Workers may call it.
+    bool try_submit(Job job);
+
     /// Blocks until every submitted job has finished.
     void wait_idle();
 

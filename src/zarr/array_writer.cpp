@@ -91,6 +91,21 @@ finish_streaming_copies()
 #endif
 }
 
+/// Buffers warmed per job (see the ArrayWriter constructor).
+constexpr size_t kWarmStep = 4;
+
+void
+warm_in_steps(ThreadPool& pool, std::shared_ptr<BufferPool> buffers, size_t target)
+{
+    // Never blocks: a full queue just ends the warming early.
+    pool.try_submit(
+      [&pool, buffers, target] {
+          if (buffers->warm(target, kWarmStep)) {
+              warm_in_steps(pool, buffers, target);
+          }
+      });
+}
+
 void
 store_le64(uint8_t* dst, uint64_t v)
 {
@@ -167,16 +182,18 @@ ArrayWriter::ArrayWriter(ArraySpec spec,
     // The steady state holds a slab of open chunk buffers plus those of the
     // last completed group (all chunks of the slab for t/y/x; one
     // (c, z-chunk) of them for t/c/z/y/x) while they are compressed. Fault
-    // them in on the workers, which have nothing else to do until the first
+    // them in on the workers, which have little else to do until the first
     // chunks complete, instead of on the appending thread: first-touch page
-    // faults cost about as much as the copy itself.
+    // faults cost about as much as the copy itself. A few buffers per job,
+    // requeued behind whatever chunks arrived meanwhile, so that warming
+    // never holds up a write.
     const uint64_t slabs_to_come =
       g.unbounded() ? 2 : ceil_div(g.frame_capacity(), g.frames_per_slab());
     const size_t target = static_cast<size_t>(
       slabs_to_come > 1 ? g.chunks_per_slab() + g.chunks_per_slab() / g.groups_per_slab()
                         : g.chunks_per_slab());
     for (unsigned i = 0; i < pool_.n_threads(); ++i) {
-        pool_.submit([buffers = buffers_, target] { buffers->warm(target); }, 0);
+        warm_in_steps(pool_, buffers_, target);
     }
 }
 

@@ -160,6 +160,40 @@ TEST(BufferPool, WarmAllocatesUpToTheTargetCountingBuffersInUse)
     EXPECT_EQ(pool->live_buffers(), 5u); // none idle: a new one
 }
 
+TEST(BufferPool, WarmInStepsSaysWhetherMoreRemain)
+{
+    auto pool = BufferPool::create(64, 8);
+    EXPECT_TRUE(pool->warm(5, 2)); // 2 of 5
+    EXPECT_EQ(pool->live_buffers(), 2u);
+    EXPECT_TRUE(pool->warm(5, 2)); // 4 of 5
+    EXPECT_FALSE(pool->warm(5, 2)); // 5 of 5: done
+    EXPECT_EQ(pool->live_buffers(), 5u);
+    EXPECT_FALSE(pool->warm(5, 2)); // nothing more to do
+    EXPECT_EQ(pool->live_buffers(), 5u);
+}
+
+TEST(ThreadPool, TrySubmitNeverBlocksAndRefusesWhenTheQueueIsFull)
+{
+    FirstError errors;
+    ThreadPool pool(1, 2, 1 << 20, errors);
+    Gate gate;
+    std::atomic<bool> started{ false };
+    ASSERT_TRUE(pool.try_submit([&] {
+        started = true;
+        gate.wait();
+    }));
+    while (!started.load()) {
+        std::this_thread::yield();
+    }
+    std::atomic<int> ran{ 0 };
+    EXPECT_TRUE(pool.try_submit([&] { ++ran; }));
+    EXPECT_TRUE(pool.try_submit([&] { ++ran; }));
+    EXPECT_FALSE(pool.try_submit([&] { ++ran; })); // two queued: full
+    gate.open();
+    pool.wait_idle();
+    EXPECT_EQ(ran.load(), 2);
+}
+
 TEST(BufferPool, WarmStaysWithinTheIdleLimitAndStopsWhenTold)
 {
     auto pool = BufferPool::create(64, 2);
