@@ -32,6 +32,7 @@ unavailable here, with the reason):
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import select
@@ -519,13 +520,17 @@ def test_store_remounted_read_only(workdir, version):
 def remove_tree_while_written(path):
     """rm -rf of a directory that the stream's workers keep writing: a file
     listed by rmtree may be renamed into place before rmtree unlinks it
-    (FileNotFoundError), so it goes again until the tree is gone."""
+    (FileNotFoundError), or a new one may appear before rmtree removes its
+    directory (ENOTEMPTY), so it goes again until the tree is gone."""
     for _ in range(100):
         try:
             shutil.rmtree(path)
             return
         except FileNotFoundError:
             continue
+        except OSError as e:
+            if e.errno != errno.ENOTEMPTY:
+                raise
     shutil.rmtree(path)
 
 
