@@ -125,8 +125,12 @@ def test_sigkill_leaves_a_readable_prefix(tmp_path, version, compressed):
         assert child.returncode == -signal.SIGKILL
 
         # No repair step: strict JSON everywhere, and zarr-python reads it all.
+        # (A metadata rewrite cut short by the kill leaves a hidden
+        # `.zarr.json.<pid>.<n>.partial` beside the intact document; that
+        # file is not metadata and no reader opens it.)
         for meta in list(store.rglob("zarr.json")) + list(store.rglob(".z*")):
-            strict_json(meta)
+            if not meta.name.endswith(".partial"):
+                strict_json(meta)
         extent = metadata_extent(store / "0", version)
         assert extent >= 4
         array = zarr.open_array(str(store / "0"), mode="r")
