@@ -91,14 +91,22 @@ class FileSink final : public Sink
         uint64_t end = end_.load();
         while (end < start + total && !end_.compare_exchange_weak(end, start + total)) {
         }
-        const bool direct = direct_fd_ >= 0 && offset % kDirectAlign == 0 &&
-                            n % kDirectAlign == 0 &&
-                            reinterpret_cast<uintptr_t>(data) % kDirectAlign == 0;
-        const int fd = direct ? direct_fd_ : fd_;
+        bool direct = direct_alignment() != 0 && offset % kDirectAlign == 0 &&
+                      n % kDirectAlign == 0 &&
+                      reinterpret_cast<uintptr_t>(data) % kDirectAlign == 0;
         while (n > 0) {
-            const ssize_t w = ::pwrite(fd, data, n, static_cast<off_t>(offset));
+            const ssize_t w =
+              ::pwrite(direct ? direct_fd_ : fd_, data, n, static_cast<off_t>(offset));
             if (w < 0) {
                 if (errno == EINTR) {
+                    continue;
+                }
+                if (direct && errno == EINVAL) {
+                    // The filesystem took O_DIRECT at open but refuses this
+                    // write (a logical block larger than 4 KiB, or a short
+                    // write left the rest unaligned): buffered from now on.
+                    direct_ok_.store(false);
+                    direct = false;
                     continue;
                 }
                 fail_errno("cannot write", path_, errno);
@@ -123,7 +131,7 @@ class FileSink final : public Sink
 
     size_t direct_alignment() const noexcept override
     {
-        return direct_fd_ >= 0 ? kDirectAlign : 0;
+        return direct_fd_ >= 0 && direct_ok_.load() ? kDirectAlign : 0;
     }
 
     void reserve(uint64_t bytes) override
@@ -188,6 +196,7 @@ class FileSink final : public Sink
     uint64_t reserved_ = 0;
     std::atomic<uint64_t> end_{ 0 }; // one past the last byte written
     std::atomic<uint64_t> unflushed_{ 0 }; // buffered bytes not yet written back
+    std::atomic<bool> direct_ok_{ true };  // false once a direct write was refused
 };
 
 class FilesystemStore final : public Store

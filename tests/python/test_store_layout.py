@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import struct
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -292,3 +295,82 @@ def test_large_compressed_chunks_are_block_aligned_in_their_shards(tmp_path, cod
             previous_large = is_large
         assert end_of_chunks - previous_end < 4096
     assert large > 0 and small > 0
+
+
+REFUSE_DIRECT_SHIM = r"""
+#define _GNU_SOURCE
+#include <dlfcn.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+/* Refuses every write to a file opened with O_DIRECT, as a filesystem with
+   a logical block larger than 4 KiB would, and notes each refusal. */
+static ssize_t refuse_direct(int fd, const void* buf, size_t n, off_t off)
+{
+    static ssize_t (*real)(int, const void*, size_t, off_t);
+    if (!real) {
+        real = (ssize_t (*)(int, const void*, size_t, off_t))dlsym(RTLD_NEXT, "pwrite64");
+    }
+    int flags = fcntl(fd, F_GETFL);
+    if (flags >= 0 && (flags & O_DIRECT)) {
+        const char* log = getenv("REFUSED_LOG");
+        FILE* f = log ? fopen(log, "a") : NULL;
+        if (f) {
+            fputs("refused\n", f);
+            fclose(f);
+        }
+        errno = EINVAL;
+        return -1;
+    }
+    return real(fd, buf, n, off);
+}
+
+ssize_t pwrite(int fd, const void* buf, size_t n, off_t off) { return refuse_direct(fd, buf, n, off); }
+ssize_t pwrite64(int fd, const void* buf, size_t n, off_t off) { return refuse_direct(fd, buf, n, off); }
+"""
+
+REFUSE_DIRECT_CHILD = r"""
+import sys
+sys.path.insert(0, {tests!r})
+import numpy as np
+import acquire_zarr as aqz
+from streamkit import blosc, dims, random_frames, stream
+frames = random_frames(6, 512, 1024, np.uint16, seed=3)
+d = dims(("t", 0, 2, 2), ("y", 512, 512, 1), ("x", 1024, 256, 2))
+stream({raw!r}, d, frames)                                  # 512 KiB raw chunks
+stream({lz4!r}, d, frames, compression=blosc("lz4", 1, 1))  # ~512 KiB compressed
+"""
+
+
+def test_direct_writes_refused_after_open_fall_back_to_buffered(tmp_path):
+    """A filesystem may accept O_DIRECT at open and still refuse the writes
+    (EINVAL): the stream then writes buffered, loses nothing and reports no
+    error. An LD_PRELOAD shim refuses every direct write."""
+    if not supports_direct_io(tmp_path):
+        pytest.skip("no O_DIRECT on this filesystem: nothing to refuse")
+    compiler = shutil.which("cc") or shutil.which("gcc")
+    if compiler is None:
+        pytest.skip("no C compiler for the LD_PRELOAD shim")
+    source = tmp_path / "refuse_direct.c"
+    source.write_text(REFUSE_DIRECT_SHIM)
+    shim = tmp_path / "refuse_direct.so"
+    subprocess.run([compiler, "-shared", "-fPIC", "-O1", "-o", str(shim), str(source), "-ldl"],
+                   check=True, capture_output=True)
+    log = tmp_path / "refused.log"
+    raw, lz4 = tmp_path / "raw.zarr", tmp_path / "lz4.zarr"
+    code = REFUSE_DIRECT_CHILD.format(tests=str(Path(__file__).resolve().parent),
+                                      raw=str(raw), lz4=str(lz4))
+    env = dict(os.environ, REFUSED_LOG=str(log),
+               LD_PRELOAD=" ".join(filter(None, [os.environ.get("LD_PRELOAD"), str(shim)])))
+    child = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True,
+                           text=True, timeout=300)
+    assert child.returncode == 0, child.stderr[-2000:]
+    assert log.exists() and log.read_text().count("refused") >= 2, \
+        "the shim never saw a direct write: the test does not test the fallback"
+    frames = random_frames(6, 512, 1024, np.uint16, seed=3)
+    d = dims(("t", 0, 2, 2), ("y", 512, 512, 1), ("x", 1024, 256, 2))
+    for store in (raw, lz4):
+        assert_readers_see(store / "0", expected_array(frames, d), V3)
