@@ -324,8 +324,12 @@ ArrayWriter::submit_chunks(uint64_t base)
     const uint64_t chunk_bytes = geometry_.chunk_bytes();
     const size_t per_job =
       static_cast<size_t>(std::max<uint64_t>(1, kMinJobBytes / chunk_bytes));
-    auto batch = std::make_shared<std::vector<Completed>>();
-    batch->reserve(std::min(per_job, tiles_.size()));
+    const auto new_batch = [&] {
+        auto batch = std::make_shared<std::vector<Completed>>();
+        batch->reserve(std::min(per_job, tiles_.size()));
+        return batch;
+    };
+    auto batch = new_batch();
     const auto submit = [&] {
         const uint64_t bytes = batch->size() * chunk_bytes;
         pool_.submit(
@@ -336,8 +340,7 @@ ArrayWriter::submit_chunks(uint64_t base)
               }
           },
           static_cast<size_t>(bytes));
-        batch = std::make_shared<std::vector<Completed>>();
-        batch->reserve(std::min(per_job, tiles_.size()));
+        batch = new_batch();
     };
     for (const Tile& tile : tiles_) {
         const uint64_t slab_index = base + tile.slab_offset;

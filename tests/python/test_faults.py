@@ -408,12 +408,19 @@ def test_store_made_read_only_by_chmod(workdir, version, bounded):
     job = make_job(store, version=version, frames=16, pause_at=4, bounded=bounded,
                    keep_appending=True)
     run = run_child(job, fault=lambda: chmod_readonly(store), obey_permissions=True)
-    assert_prompt_and_clean_exit(run)
-    error = assert_failure_reported(run, store, "Permission denied")
-    assert_surfaces_on_append_and_close(run)
-    check_acknowledged_frames(store, job, run, error, version)
+    assert_fault_handled(run, store, job, version, "Permission denied")
     if not bounded:
         assert_no_silent_gaps(store, job, run)
+
+
+def assert_fault_handled(run: Run, store: Path, job: dict, version: int, cause: str) -> None:
+    """The checks every storage fault shares: the child exits promptly and
+    cleanly, the failure names `cause` and the store, it surfaces on append
+    and on close, and every acknowledged frame reads back."""
+    assert_prompt_and_clean_exit(run)
+    error = assert_failure_reported(run, store, cause)
+    assert_surfaces_on_append_and_close(run)
+    check_acknowledged_frames(store, job, run, error, version)
 
 
 def check_acknowledged_frames(store: Path, job: dict, run: Run, error: dict, version: int):
@@ -507,10 +514,7 @@ def test_store_remounted_read_only(workdir, version):
         run = run_child(job, fault=remount_ro)
         if not remounted[0][0]:
             pytest.skip(f"read-only remount refused: {remounted[0][1]}")
-        assert_prompt_and_clean_exit(run)
-        error = assert_failure_reported(run, store, "Read-only file system")
-        assert_surfaces_on_append_and_close(run)
-        check_acknowledged_frames(store, job, run, error, version)
+        assert_fault_handled(run, store, job, version, "Read-only file system")
     finally:
         umount(store)
 
@@ -579,9 +583,6 @@ def test_disk_full(small_tmpfs, version, bounded):
     job = make_job(store, version=version, frames=100, height=256, width=256,
                    bounded=bounded, pause_at=8, keep_appending=True, calls=[1] * 8 + [92])
     run = run_child(job, fault=lambda: None)
-    assert_prompt_and_clean_exit(run)
-    error = assert_failure_reported(run, store, "No space left on device")
-    assert_surfaces_on_append_and_close(run)
-    check_acknowledged_frames(store, job, run, error, version)
+    assert_fault_handled(run, store, job, version, "No space left on device")
     if not bounded:
         assert_no_silent_gaps(store, job, run)

@@ -140,6 +140,29 @@ def padded_frames(frames: np.ndarray, partial_bytes: int, extra: np.ndarray) -> 
     return np.concatenate([frames, last[None]])
 
 
+def draw_appends(data, specs, dtype, *, at_least: int, unbounded_at_most: int, slack: int,
+                 max_cuts: int):
+    """Draws what a test appends: n full frames (from `at_least` up to the
+    array's capacity, or for an unbounded array up to the smaller of
+    `unbounded_at_most` and two append-chunks plus `slack`), then part of one
+    more frame where the array has room, as bytes cut into appends of drawn
+    sizes. Returns (n, partial, frames, extra, raw, sizes, frame_bytes)."""
+    h, w = specs[-2][1], specs[-1][1]
+    frame_bytes = h * w * np.dtype(dtype).itemsize
+    cap = capacity(specs)
+    per_index = frames_per_append_index(specs)
+    max_frames = cap if cap is not None else \
+        min(unbounded_at_most, 2 * specs[0][2] * per_index + slack)
+    n = data.draw(st.integers(at_least, max_frames), label="full frames")
+    partial = data.draw(st.integers(0, frame_bytes - 1), label="partial bytes") \
+        if (cap is None or n < cap) and frame_bytes > 1 else 0
+    all_frames = random_frames(n + 1, h, w, dtype, seed=n * 7919 + 31 * h + w)
+    frames, extra = all_frames[:n], all_frames[n]
+    raw = frames.tobytes() + extra.tobytes()[:partial]
+    sizes = data.draw(pieces(len(raw), frame_bytes, max_cuts=max_cuts), label="append sizes")
+    return n, partial, frames, extra, raw, sizes, frame_bytes
+
+
 def store_array(store: Path, key: str = "0") -> np.ndarray:
     return read_zarr(store / key)
 
@@ -151,19 +174,8 @@ def store_array(store: Path, key: str = "0") -> np.ndarray:
        version=st.sampled_from([V2, V3]), compression=compressions)
 def test_random_layouts_and_splits_round_trip(tmp_path_factory, data, specs, dtype,
                                               version, compression):
-    h, w = specs[-2][1], specs[-1][1]
-    frame_bytes = h * w * np.dtype(dtype).itemsize
-    cap = capacity(specs)
-    per_index = frames_per_append_index(specs)
-    max_frames = cap if cap is not None else min(12, 2 * specs[0][2] * per_index + 3)
-    n = data.draw(st.integers(0, max_frames), label="full frames")
-    room_for_partial = cap is None or n < cap
-    partial = data.draw(st.integers(0, frame_bytes - 1), label="partial bytes") \
-        if room_for_partial and frame_bytes > 1 else 0
-    all_frames = random_frames(n + 1, h, w, dtype, seed=n * 7919 + frame_bytes)
-    frames, extra = all_frames[:n], all_frames[n]
-    raw = frames.tobytes() + extra.tobytes()[:partial]
-    sizes = data.draw(pieces(len(raw), frame_bytes), label="append sizes")
+    n, partial, frames, extra, raw, sizes, frame_bytes = draw_appends(
+        data, specs, dtype, at_least=0, unbounded_at_most=12, slack=3, max_cuts=10)
     note(f"specs={specs} dtype={np.dtype(dtype).name} version={version.name} "
          f"compression={compression} n={n} partial={partial} pieces={sizes}")
 
@@ -285,18 +297,8 @@ def test_multiscale_levels_match_the_documented_reduction(tmp_path_factory, data
         data.draw(ragged_dim("y", max_chunk=5, max_chunks=4), label="y"),
         data.draw(ragged_dim("x", max_chunk=5, max_chunks=4), label="x"),
     ]
-    h, w = specs[-2][1], specs[-1][1]
-    frame_bytes = h * w * np.dtype(dtype).itemsize
-    cap = capacity(specs)
-    per_index = frames_per_append_index(specs)
-    max_frames = cap if cap is not None else min(8, 2 * specs[0][2] * per_index + 1)
-    n = data.draw(st.integers(1, max_frames), label="full frames")
-    partial = data.draw(st.integers(0, frame_bytes - 1), label="partial bytes") \
-        if (cap is None or n < cap) and frame_bytes > 1 else 0
-    all_frames = random_frames(n + 1, h, w, dtype, seed=n + 31 * h + w)
-    frames, extra = all_frames[:n], all_frames[n]
-    raw = frames.tobytes() + extra.tobytes()[:partial]
-    sizes = data.draw(pieces(len(raw), frame_bytes, max_cuts=6), label="append sizes")
+    n, partial, frames, extra, raw, sizes, frame_bytes = draw_appends(
+        data, specs, dtype, at_least=1, unbounded_at_most=8, slack=1, max_cuts=6)
     note(f"specs={specs} dtype={np.dtype(dtype).name} version={version.name} method={name} "
          f"n={n} partial={partial} pieces={sizes}")
 

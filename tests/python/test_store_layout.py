@@ -338,11 +338,13 @@ sys.path.insert(0, {tests!r})
 import numpy as np
 import acquire_zarr as aqz
 from streamkit import blosc, dims, random_frames, stream
-frames = random_frames(6, 512, 1024, np.uint16, seed=3)
-d = dims(("t", 0, 2, 2), ("y", 512, 512, 1), ("x", 1024, 256, 2))
+frames = random_frames(*{shape!r}, np.uint16, seed=3)
+d = dims(*{dims!r})
 stream({raw!r}, d, frames)                                  # 512 KiB raw chunks
 stream({lz4!r}, d, frames, compression=blosc("lz4", 1, 1))  # ~512 KiB compressed
 """
+REFUSE_DIRECT_SHAPE = (6, 512, 1024)  # frames, height, width
+REFUSE_DIRECT_DIMS = (("t", 0, 2, 2), ("y", 512, 512, 1), ("x", 1024, 256, 2))
 
 
 def test_direct_writes_refused_after_open_fall_back_to_buffered(tmp_path):
@@ -362,6 +364,7 @@ def test_direct_writes_refused_after_open_fall_back_to_buffered(tmp_path):
     log = tmp_path / "refused.log"
     raw, lz4 = tmp_path / "raw.zarr", tmp_path / "lz4.zarr"
     code = REFUSE_DIRECT_CHILD.format(tests=str(Path(__file__).resolve().parent),
+                                      shape=REFUSE_DIRECT_SHAPE, dims=REFUSE_DIRECT_DIMS,
                                       raw=str(raw), lz4=str(lz4))
     env = dict(os.environ, REFUSED_LOG=str(log),
                LD_PRELOAD=" ".join(filter(None, [os.environ.get("LD_PRELOAD"), str(shim)])))
@@ -370,7 +373,7 @@ def test_direct_writes_refused_after_open_fall_back_to_buffered(tmp_path):
     assert child.returncode == 0, child.stderr[-2000:]
     assert log.exists() and log.read_text().count("refused") >= 2, \
         "the shim never saw a direct write: the test does not test the fallback"
-    frames = random_frames(6, 512, 1024, np.uint16, seed=3)
-    d = dims(("t", 0, 2, 2), ("y", 512, 512, 1), ("x", 1024, 256, 2))
+    frames = random_frames(*REFUSE_DIRECT_SHAPE, np.uint16, seed=3)
+    d = dims(*REFUSE_DIRECT_DIMS)
     for store in (raw, lz4):
         assert_readers_see(store / "0", expected_array(frames, d), V3)
