@@ -1,6 +1,7 @@
 #include "error.hh"
 
 #include <cstdint>
+#include <new>
 #include <cstdio>
 
 namespace zarr {
@@ -15,6 +16,22 @@ FirstError::record(ZarrStatusCode code, const std::string& message)
     code_ = code;
     message_ = message;
     failed_.store(true, std::memory_order_release);
+}
+
+void
+FirstError::record_current() noexcept
+{
+    try {
+        throw;
+    } catch (const Error& e) {
+        record(e.code(), e.what());
+    } catch (const std::bad_alloc&) {
+        record(ZarrStatusCode_OutOfMemory, "out of memory in a background write");
+    } catch (const std::exception& e) {
+        record(ZarrStatusCode_InternalError, e.what());
+    } catch (...) {
+        record(ZarrStatusCode_InternalError, "unknown exception in a background write");
+    }
 }
 
 bool

@@ -61,6 +61,8 @@ class FirstError
 {
   public:
     void record(ZarrStatusCode code, const std::string& message);
+    /// Records the exception being handled (call from a catch block).
+    void record_current() noexcept;
     bool failed() const noexcept;
     /// Throws the recorded error, if any.
     void rethrow() const;

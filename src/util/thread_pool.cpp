@@ -9,38 +9,61 @@ ThreadPool::ThreadPool(unsigned n_threads,
                        size_t max_queued_jobs,
                        size_t byte_budget,
                        FirstError& errors,
-                       unsigned n_compute)
+                       unsigned n_compute,
+                       unsigned n_io,
+                       size_t io_budget)
   : errors_(errors)
   , max_queued_(std::max<size_t>(1, max_queued_jobs))
   , byte_budget_(byte_budget)
+  , io_budget_(io_budget)
   , compute_(static_cast<std::ptrdiff_t>(
       n_compute == 0 ? std::max(1u, n_threads) : n_compute))
 {
     n_threads = std::max(1u, n_threads);
-    threads_.reserve(n_threads);
+    threads_.reserve(n_threads + n_io);
     try {
-        for (unsigned i = 0; i < n_threads; ++i) {
-            threads_.emplace_back([this] { worker_loop(); });
-        }
+        start(n_threads, compute_lane_);
+        start(n_io, io_lane_);
     } catch (const std::system_error& e) {
         // Join the threads already running before failing, or their
         // destruction would terminate the process.
         const size_t started = threads_.size();
         stop_and_join();
         fail(ZarrStatusCode_InternalError, "cannot start worker thread ", started + 1,
-             " of ", n_threads, ": ", e.what());
+             " of ", n_threads + n_io, ": ", e.what());
+    }
+    n_io_ = n_io;
+}
+
+void
+ThreadPool::start(unsigned n, Lane& lane)
+{
+    for (unsigned i = 0; i < n; ++i) {
+        threads_.emplace_back([this, &lane] { worker_loop(lane); });
+        ++lane.n_threads;
     }
 }
 
 void
 ThreadPool::stop_and_join() noexcept
 {
-    {
-        std::lock_guard lock(mutex_);
-        stopping_ = true;
+    // The compute lane first: its jobs may still hand writes to the I/O
+    // lane, which drains after them.
+    size_t next = 0;
+    for (Lane* lane : { &compute_lane_, &io_lane_ }) {
+        {
+            std::lock_guard lock(mutex_);
+            lane->stopping = true;
+        }
+        lane->work_ready.notify_all();
+        const size_t until = std::min(threads_.size(), next + lane->n_threads);
+        for (; next < until; ++next) {
+            if (threads_[next].joinable()) {
+                threads_[next].join();
+            }
+        }
     }
-    work_ready_.notify_all();
-    for (auto& t : threads_) {
+    for (auto& t : threads_) { // a lane whose start failed part way
         if (t.joinable()) {
             t.join();
         }
@@ -56,16 +79,36 @@ ThreadPool::~ThreadPool()
 void
 ThreadPool::submit(Job job, size_t bytes)
 {
+    Lane& lane = compute_lane_;
     std::unique_lock lock(mutex_);
-    space_ready_.wait(lock, [&] {
-        const bool nothing_in_flight = queue_.empty() && running_ == 0;
-        return nothing_in_flight || (queue_.size() < max_queued_ &&
-                                     bytes_in_flight_ + bytes <= byte_budget_);
+    lane.space_ready.wait(lock, [&] {
+        const bool nothing_in_flight = lane.queue.empty() && lane.running == 0;
+        return nothing_in_flight || (lane.queue.size() < max_queued_ &&
+                                     lane.bytes_in_flight + bytes <= byte_budget_);
     });
-    bytes_in_flight_ += bytes;
-    queue_.push_back(Entry{ std::move(job), bytes });
+    lane.bytes_in_flight += bytes;
+    lane.queue.push_back(Entry{ std::move(job), bytes });
     lock.unlock();
-    work_ready_.notify_one();
+    lane.work_ready.notify_one();
+}
+
+void
+ThreadPool::submit_io(Job job, size_t bytes)
+{
+    if (n_io_ == 0) {
+        job();
+        return;
+    }
+    Lane& lane = io_lane_;
+    std::unique_lock lock(mutex_);
+    // One job larger than the budget is let through when the lane is empty.
+    lane.space_ready.wait(lock, [&] {
+        return lane.bytes_in_flight == 0 || lane.bytes_in_flight + bytes <= io_budget_;
+    });
+    lane.bytes_in_flight += bytes;
+    lane.queue.push_back(Entry{ std::move(job), bytes });
+    lock.unlock();
+    lane.work_ready.notify_one();
 }
 
 bool
@@ -73,60 +116,64 @@ ThreadPool::try_submit(Job job)
 {
     {
         std::lock_guard lock(mutex_);
-        if (stopping_ || queue_.size() >= max_queued_) {
+        if (compute_lane_.stopping || compute_lane_.queue.size() >= max_queued_) {
             return false;
         }
-        queue_.push_back(Entry{ std::move(job), 0 });
+        compute_lane_.queue.push_back(Entry{ std::move(job), 0 });
     }
-    work_ready_.notify_one();
+    compute_lane_.work_ready.notify_one();
     return true;
+}
+
+bool
+ThreadPool::idle() const noexcept
+{
+    return compute_lane_.queue.empty() && compute_lane_.running == 0 &&
+           io_lane_.queue.empty() && io_lane_.running == 0;
 }
 
 void
 ThreadPool::wait_idle()
 {
     std::unique_lock lock(mutex_);
-    idle_.wait(lock, [&] { return queue_.empty() && running_ == 0; });
+    idle_.wait(lock, [&] { return idle(); });
 }
 
 void
 ThreadPool::wait_for_bytes_at_most(size_t bytes)
 {
     std::unique_lock lock(mutex_);
-    space_ready_.wait(lock, [&] { return bytes_in_flight_ <= bytes; });
+    compute_lane_.space_ready.wait(
+      lock, [&] { return compute_lane_.bytes_in_flight <= bytes; });
 }
 
 void
-ThreadPool::worker_loop()
+ThreadPool::worker_loop(Lane& lane)
 {
     std::unique_lock lock(mutex_);
     for (;;) {
-        work_ready_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
-        if (queue_.empty()) {
+        lane.work_ready.wait(lock,
+                             [&] { return lane.stopping || !lane.queue.empty(); });
+        if (lane.queue.empty()) {
             return; // stopping and drained
         }
-        Entry entry = std::move(queue_.front());
-        queue_.pop_front();
-        ++running_;
+        Entry entry = std::move(lane.queue.front());
+        lane.queue.pop_front();
+        ++lane.running;
         lock.unlock();
 
         try {
             entry.job();
-        } catch (const Error& e) {
-            errors_.record(e.code(), e.what());
-        } catch (const std::bad_alloc&) {
-            errors_.record(ZarrStatusCode_OutOfMemory,
-                           "out of memory in a background write");
-        } catch (const std::exception& e) {
-            errors_.record(ZarrStatusCode_InternalError, e.what());
+        } catch (...) {
+            errors_.record_current();
         }
         entry.job = nullptr; // release captured buffers outside the lock
 
         lock.lock();
-        --running_;
-        bytes_in_flight_ -= entry.bytes;
-        space_ready_.notify_all();
-        if (queue_.empty() && running_ == 0) {
+        --lane.running;
+        lane.bytes_in_flight -= entry.bytes;
+        lane.space_ready.notify_all();
+        if (idle()) {
             idle_.notify_all();
         }
     }

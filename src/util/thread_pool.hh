@@ -25,11 +25,15 @@ class ThreadPool
 
     /// `n_compute` (0: all of them) bounds how many of the `n_threads` may
     /// hold a ComputeSlot at once: the others can wait on storage meanwhile.
+    /// `n_io` more threads run only the jobs given to submit_io(), which
+    /// hold at most `io_budget` bytes.
     ThreadPool(unsigned n_threads,
                size_t max_queued_jobs,
                size_t byte_budget,
                FirstError& errors,
-               unsigned n_compute = 0);
+               unsigned n_compute = 0,
+               unsigned n_io = 0,
+               size_t io_budget = 0);
     ~ThreadPool();
 
     ThreadPool(const ThreadPool&) = delete;
@@ -44,7 +48,14 @@ class ThreadPool
     /// full or the pool is stopping; never blocks. Workers may call it.
     bool try_submit(Job job);
 
-    /// Blocks until every submitted job has finished.
+    /// Queues a storage job for the I/O threads, so that a burst of writes
+    /// never takes the threads that compress; blocks while the I/O jobs
+    /// hold more than the I/O budget (the storage is the bottleneck). With
+    /// no I/O threads, runs `job` here. Workers may call it: I/O jobs never
+    /// wait for other jobs.
+    void submit_io(Job job, size_t bytes);
+
+    /// Blocks until every submitted job (I/O jobs included) has finished.
     void wait_idle();
 
     /// Blocks until the queued and running jobs hold at most `bytes`. Lets a
@@ -54,10 +65,8 @@ class ThreadPool
 
     size_t byte_budget() const noexcept { return byte_budget_; }
 
-    unsigned n_threads() const noexcept
-    {
-        return static_cast<unsigned>(threads_.size());
-    }
+    /// Threads running compute-lane jobs (submit(), try_submit()).
+    unsigned n_threads() const noexcept { return compute_lane_.n_threads; }
 
     /// Held by a job while it computes (compresses): with more threads
     /// than cores, a job waiting on a synchronous write leaves its core to
@@ -87,20 +96,32 @@ class ThreadPool
         size_t bytes;
     };
 
-    void worker_loop();
+    /// Jobs, the bytes they hold, and the threads waiting on either.
+    struct Lane
+    {
+        std::deque<Entry> queue;
+        size_t bytes_in_flight = 0;
+        std::condition_variable work_ready;
+        std::condition_variable space_ready;
+        size_t running = 0;    // jobs taken from the queue, not finished
+        bool stopping = false; // drain the queue, then exit
+        unsigned n_threads = 0;
+    };
+
+    void worker_loop(Lane& lane);
+    bool idle() const noexcept; // mutex_ held
+    void start(unsigned n, Lane& lane);
 
     FirstError& errors_;
     const size_t max_queued_;
     const size_t byte_budget_;
+    const size_t io_budget_;
+    unsigned n_io_ = 0;
 
     std::mutex mutex_;
-    std::condition_variable work_ready_;
-    std::condition_variable space_ready_;
     std::condition_variable idle_;
-    std::deque<Entry> queue_;
-    size_t bytes_in_flight_ = 0;
-    size_t running_ = 0;
-    bool stopping_ = false;
+    Lane compute_lane_;
+    Lane io_lane_;
     std::counting_semaphore<> compute_;
     std::vector<std::thread> threads_;
 };

@@ -291,3 +291,98 @@ TEST(FirstError, KeepsOnlyTheFirst)
         EXPECT_STREQ(err.what(), "first");
     }
 }
+
+TEST(ThreadPool, IoJobsRunOnTheirOwnThreadsWhileComputeThreadsAreBusy)
+{
+    FirstError errors;
+    // One compute thread, held by a job until an I/O job (submitted by that
+    // job itself) has run: only a separate I/O thread can run it.
+    ThreadPool pool(1, 8, 1 << 20, errors, 0, 1, 1 << 20);
+    Gate io_ran;
+    std::atomic<bool> ran_on_compute_thread{ true };
+    pool.submit(
+      [&] {
+          const auto self = std::this_thread::get_id();
+          pool.submit_io(
+            [&, self] {
+                ran_on_compute_thread = std::this_thread::get_id() == self;
+                io_ran.open();
+            },
+            10);
+          io_ran.wait();
+      },
+      1);
+    pool.wait_idle();
+    EXPECT_FALSE(ran_on_compute_thread.load());
+    EXPECT_EQ(pool.n_threads(), 1u); // the I/O thread is not a compute thread
+}
+
+TEST(ThreadPool, WaitIdleWaitsForIoJobsAndTheirErrorsAreRecorded)
+{
+    FirstError errors;
+    std::atomic<int> done{ 0 };
+    {
+        ThreadPool pool(2, 8, 1 << 20, errors, 0, 2, 1 << 20);
+        for (int i = 0; i < 20; ++i) {
+            pool.submit(
+              [&] {
+                  pool.submit_io(
+                    [&] {
+                        std::this_thread::sleep_for(std::chrono::milliseconds(1));
+                        ++done;
+                    },
+                    100);
+              },
+              1);
+        }
+        pool.submit_io([] { throw Error(ZarrStatusCode_IOError, "write refused"); }, 1);
+        pool.wait_idle();
+        EXPECT_EQ(done.load(), 20);
+    }
+    ASSERT_TRUE(errors.failed());
+    try {
+        errors.rethrow();
+    } catch (const Error& e) {
+        EXPECT_STREQ(e.what(), "write refused");
+    }
+}
+
+TEST(ThreadPool, SubmitIoBlocksWhileTheIoBudgetIsSpentButNotTheComputeLane)
+{
+    FirstError errors;
+    ThreadPool pool(1, 8, 100, errors, 0, 1, 100);
+    Gate gate;
+    pool.submit_io([&] { gate.wait(); }, 80);
+
+    std::atomic<bool> io_submitted{ false };
+    std::thread writer([&] {
+        pool.submit_io([] {}, 50); // 80 + 50 > 100: waits for the first
+        io_submitted = true;
+    });
+    // The compute lane is unaffected: a job there runs meanwhile.
+    std::atomic<bool> computed{ false };
+    pool.submit([&] { computed = true; }, 90);
+    while (!computed) {
+        std::this_thread::yield();
+    }
+    EXPECT_FALSE(io_submitted.load());
+    gate.open();
+    writer.join();
+    EXPECT_TRUE(io_submitted.load());
+    // A single I/O job larger than the whole budget runs when the lane is
+    // empty.
+    std::atomic<bool> big{ false };
+    pool.wait_idle();
+    pool.submit_io([&] { big = true; }, 1000);
+    pool.wait_idle();
+    EXPECT_TRUE(big.load());
+}
+
+TEST(ThreadPool, WithoutIoThreadsSubmitIoRunsTheJobInPlace)
+{
+    FirstError errors;
+    ThreadPool pool(1, 8, 100, errors);
+    std::thread::id ran_on;
+    pool.submit_io([&] { ran_on = std::this_thread::get_id(); }, 10);
+    EXPECT_EQ(ran_on, std::this_thread::get_id());
+}
