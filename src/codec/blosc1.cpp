@@ -3,7 +3,9 @@
 #include "../util/error.hh"
 
 #include <blosc.h>
+#include <algorithm>
 #include <climits>
+#include <cstring>
 
 namespace zarr::codec {
 
@@ -65,6 +67,201 @@ blosc_compress(const BloscParams& params,
              params.shuffle);
     }
     return static_cast<size_t>(written);
+}
+
+namespace {
+
+// The Blosc1 chunk header: version, codec version, flags, type size, then
+// little-endian uncompressed size, block size and compressed size; a table
+// of 32-bit block offsets follows it.
+constexpr size_t kHeaderBytes = 16;
+constexpr size_t kFlagsAt = 2;
+constexpr size_t kNbytesAt = 4;
+constexpr size_t kBlocksizeAt = 8;
+constexpr size_t kCbytesAt = 12;
+constexpr size_t kMinPlaneBytes = 4096;
+constexpr size_t kMaxBlocksPerPlane = 32;
+
+uint32_t
+load_le32(const uint8_t* p) noexcept
+{
+    return static_cast<uint32_t>(p[0]) | static_cast<uint32_t>(p[1]) << 8 |
+           static_cast<uint32_t>(p[2]) << 16 | static_cast<uint32_t>(p[3]) << 24;
+}
+
+void
+put_le32(uint8_t* p, size_t v) noexcept
+{
+    for (int i = 0; i < 4; ++i) {
+        p[i] = static_cast<uint8_t>(v >> (8 * i));
+    }
+}
+
+int
+compress_forced(const BloscParams& params,
+                const uint8_t* src,
+                size_t n,
+                uint8_t* dst,
+                size_t dst_capacity,
+                int block)
+{
+    return blosc_compress_ctx(params.level,
+                              params.shuffle,
+                              params.type_size,
+                              n,
+                              src,
+                              dst,
+                              dst_capacity,
+                              blosc_codec_name(params.codec),
+                              block,
+                              1);
+}
+
+} // namespace
+
+std::optional<BloscPlanes>
+BloscPlanes::plan(const BloscParams& params, size_t plane_bytes, size_t planes)
+{
+    const size_t chunk = plane_bytes * planes;
+    if (params.level <= 0 || planes < 2 || plane_bytes < kMinPlaneBytes ||
+        chunk > static_cast<size_t>(BLOSC_MAX_BUFFERSIZE) / 2) {
+        return std::nullopt;
+    }
+    // The block size c-blosc picks for the whole chunk, tuned to the codec
+    // and level; if it does not divide a plane, one block per plane.
+    // c-blosc scales a forced size by the type size for the codecs that
+    // split blocks into byte streams, so each size is tried both ways and
+    // the block size actually used is read back from the header.
+    // c-blosc's choice depends on the input size only up to sizes far below
+    // 16 MiB: a larger chunk is probed with 16 MiB of zeros.
+    const size_t ts = std::max<size_t>(1, params.type_size);
+    const size_t probe = std::max(plane_bytes, std::min<size_t>(chunk, size_t{ 16 } << 20));
+    std::vector<uint8_t> zeros(probe, 0);
+    std::vector<uint8_t> out(probe + BLOSC_MAX_OVERHEAD);
+    if (compress_forced(params, zeros.data(), probe, out.data(), out.size(), 0) <= 0) {
+        return std::nullopt;
+    }
+    const size_t natural = load_le32(out.data() + kBlocksizeAt);
+    for (const size_t want : { natural, natural / ts, plane_bytes, plane_bytes / ts }) {
+        if (want == 0 || want > static_cast<size_t>(INT_MAX)) {
+            continue;
+        }
+        BloscPlanes p;
+        p.params_ = params;
+        p.plane_bytes_ = plane_bytes;
+        p.planes_ = planes;
+        const size_t room = 2 * plane_bytes + BLOSC_MAX_OVERHEAD;
+        std::vector<uint8_t> zero(room);
+        const int n = compress_forced(params, zeros.data(), plane_bytes, zero.data(),
+                                      room, static_cast<int>(want));
+        if (n <= 0 || (zero[kFlagsAt] & BLOSC_MEMCPYED) != 0) {
+            continue;
+        }
+        const size_t block = load_le32(zero.data() + kBlocksizeAt);
+        if (block == 0 || plane_bytes % block != 0 || block % ts != 0 ||
+            plane_bytes / block > kMaxBlocksPerPlane) {
+            continue;
+        }
+        p.block_bytes_ = block;
+        p.blocks_per_plane_ = plane_bytes / block;
+        p.forced_block_ = static_cast<int>(want);
+        std::memcpy(p.lead_, zero.data(), sizeof p.lead_);
+        const size_t streams_at = kHeaderBytes + 4 * p.blocks_per_plane_;
+        if (load_le32(zero.data() + kHeaderBytes) != streams_at) {
+            continue;
+        }
+        zero.resize(static_cast<size_t>(n));
+        p.zero_plane_ = std::move(zero);
+        return p;
+    }
+    return std::nullopt;
+}
+
+size_t
+BloscPlanes::begin() const noexcept
+{
+    return kHeaderBytes + 4 * blocks_per_plane_ * planes_;
+}
+
+size_t
+BloscPlanes::plane_room() const noexcept
+{
+    // Per block, at worst: each of its byte streams stored raw behind its
+    // 4-byte length. Plus one block of slack for the codec's own bounds.
+    const size_t ts = std::max<size_t>(1, params_.type_size);
+    return blocks_per_plane_ * (block_bytes_ + 4 * ts) + block_bytes_ + 64;
+}
+
+size_t
+BloscPlanes::capacity() const noexcept
+{
+    const size_t ts = std::max<size_t>(1, params_.type_size);
+    return begin() + (planes_ - 1) * blocks_per_plane_ * (block_bytes_ + 4 * ts) +
+           plane_room();
+}
+
+size_t
+BloscPlanes::append(uint8_t* chunk,
+                    size_t size,
+                    size_t end,
+                    size_t plane,
+                    const uint8_t* src) const
+{
+    if (end + plane_room() > size) {
+        fail(ZarrStatusCode_InternalError, "chunk buffer of ", size,
+             " bytes has no room for a plane after byte ", end);
+    }
+    // The plane's own header and offsets land on the last bytes of the
+    // streams before it (or on the chunk's offset table): keep them aside.
+    const size_t lead = kHeaderBytes + 4 * blocks_per_plane_;
+    uint8_t* at = chunk + end - lead;
+    uint8_t kept[kHeaderBytes + 4 * kMaxBlocksPerPlane];
+    std::memcpy(kept, at, lead);
+    const int n = compress_forced(params_, src, plane_bytes_, at,
+                                  size - (end - lead), forced_block_);
+    const bool ok = n > 0 && std::memcmp(at, lead_, sizeof lead_) == 0 &&
+                    load_le32(at + kBlocksizeAt) == block_bytes_ &&
+                    load_le32(at + kHeaderBytes) == lead;
+    uint32_t starts[kMaxBlocksPerPlane];
+    for (size_t b = 0; ok && b < blocks_per_plane_; ++b) {
+        starts[b] = load_le32(at + kHeaderBytes + 4 * b);
+    }
+    const uint8_t flags = n > 0 ? at[kFlagsAt] : 0;
+    std::memcpy(at, kept, lead);
+    if (!ok) {
+        fail(ZarrStatusCode_CompressionError,
+             "blosc_compress_ctx returned ", n, " (flags ", int{ flags },
+             ") compressing a plane of ", plane_bytes_, " bytes with ",
+             blosc_codec_name(params_.codec), " level ", params_.level,
+             " shuffle ", params_.shuffle, " in blocks of ", block_bytes_,
+             " bytes");
+    }
+    for (size_t b = 0; b < blocks_per_plane_; ++b) {
+        put_le32(chunk + kHeaderBytes + 4 * (plane * blocks_per_plane_ + b),
+                 end + starts[b] - lead);
+    }
+    return end + static_cast<size_t>(n) - lead;
+}
+
+size_t
+BloscPlanes::append_zeros(uint8_t* chunk, size_t end, size_t plane) const
+{
+    const size_t lead = kHeaderBytes + 4 * blocks_per_plane_;
+    std::memcpy(chunk + end, zero_plane_.data() + lead, zero_plane_.size() - lead);
+    for (size_t b = 0; b < blocks_per_plane_; ++b) {
+        put_le32(chunk + kHeaderBytes + 4 * (plane * blocks_per_plane_ + b),
+                 end + load_le32(zero_plane_.data() + kHeaderBytes + 4 * b) - lead);
+    }
+    return end + zero_plane_.size() - lead;
+}
+
+void
+BloscPlanes::finish(uint8_t* chunk, size_t end) const
+{
+    std::memcpy(chunk, lead_, sizeof lead_);
+    put_le32(chunk + kNbytesAt, plane_bytes_ * planes_);
+    put_le32(chunk + kBlocksizeAt, block_bytes_);
+    put_le32(chunk + kCbytesAt, end);
 }
 
 std::string

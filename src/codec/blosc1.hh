@@ -4,7 +4,9 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <string>
+#include <vector>
 
 namespace zarr::codec {
 
@@ -39,6 +41,71 @@ blosc_compress(const BloscParams& params,
                size_t n,
                uint8_t* dst,
                size_t dst_capacity);
+
+/// Builds one Blosc1 chunk from its planes (equal runs of whole blocks),
+/// compressed one at a time, in order, as they become available.
+///
+/// c-blosc compresses every block of a chunk on its own: a block's streams
+/// depend only on its bytes, the block size, the type size, the codec, the
+/// level and the shuffle. So compressing each plane by a separate call with
+/// the chunk's block size forced, then laying the planes' block streams out
+/// behind one header and one table of block offsets, gives a Blosc1 chunk
+/// that every reader decodes like one c-blosc made in a single call. The
+/// chunk is assembled in place: each plane is compressed straight behind the
+/// streams before it, and only the few bytes its own header overwrites are
+/// put back.
+class BloscPlanes
+{
+  public:
+    /// A plan for chunks of `planes` planes of `plane_bytes` bytes, or
+    /// nullopt where planes cannot be compressed separately (level 0, which
+    /// c-blosc stores uncompressed; a plane under 4 KiB or not a whole
+    /// number of blocks; a single plane) and the whole chunk is compressed at
+    /// once instead.
+    static std::optional<BloscPlanes> plan(const BloscParams& params,
+                                           size_t plane_bytes,
+                                           size_t planes);
+
+    size_t plane_bytes() const noexcept { return plane_bytes_; }
+    size_t planes() const noexcept { return planes_; }
+    size_t block_bytes() const noexcept { return block_bytes_; }
+
+    /// Worst-case size of an assembled chunk: the bytes a chunk buffer needs.
+    size_t capacity() const noexcept;
+
+    /// Where the first plane's streams go (after the header and offsets).
+    size_t begin() const noexcept;
+
+    /// Bytes a chunk buffer must have free after `end` to append a plane.
+    size_t plane_room() const noexcept;
+
+    /// Compresses `src` (plane_bytes() bytes) as plane `plane` of the chunk
+    /// (a buffer of `size` bytes) whose streams so far end at `end`; returns
+    /// the new end. Throws zarr::Error(CompressionError) on failure.
+    size_t append(uint8_t* chunk,
+                  size_t size,
+                  size_t end,
+                  size_t plane,
+                  const uint8_t* src) const;
+
+    /// Appends plane `plane` as zeros (padding past the array's edge); the
+    /// buffer has plane_room() bytes free after `end`.
+    size_t append_zeros(uint8_t* chunk, size_t end, size_t plane) const;
+
+    /// Writes the header of a chunk whose planes all ended at `end` (its
+    /// size).
+    void finish(uint8_t* chunk, size_t end) const;
+
+  private:
+    BloscParams params_;
+    size_t plane_bytes_ = 0;
+    size_t planes_ = 0;
+    size_t block_bytes_ = 0;
+    size_t blocks_per_plane_ = 0;
+    int forced_block_ = 0;           // the block size c-blosc is asked for
+    uint8_t lead_[4] = {};           // version, codec version, flags, typesize
+    std::vector<uint8_t> zero_plane_; // a zero plane, compressed (one call)
+};
 
 /// The c-blosc library version, e.g. "1.21.3".
 std::string

@@ -98,3 +98,97 @@ TEST(Blosc, TooSmallDestinationIsACompressionError)
         EXPECT_NE(std::string(e.what()).find("lz4"), std::string::npos);
     }
 }
+
+// Chunks assembled plane by plane (codec::BloscPlanes) must decode, with
+// c-blosc itself, to the planes given, whatever the data, codec, level,
+// shuffle and type size, with planes missing (zeros) anywhere.
+class BloscPlanesAssembly
+  : public testing::TestWithParam<std::tuple<BloscCodec, int, int, size_t>>
+{};
+
+TEST_P(BloscPlanesAssembly, DecodesToThePlanesWithMissingOnesAsZeros)
+{
+    const auto [codec, level, shuffle, type_size] = GetParam();
+    const BloscParams params{ codec, level, shuffle, type_size };
+    const size_t plane_bytes = 128 * 1024;
+    const size_t n_planes = 6;
+    const auto plan = zarr::codec::BloscPlanes::plan(params, plane_bytes, n_planes);
+    ASSERT_TRUE(plan.has_value());
+    EXPECT_EQ(plane_bytes % plan->block_bytes(), 0u);
+
+    // Plane 0 smooth, 1 random (incompressible), 2 missing, 3 smooth, 4
+    // constant, 5 missing (after the last one given).
+    std::vector<uint8_t> expected(plane_bytes * n_planes, 0);
+    const auto smooth = smooth_data(plane_bytes);
+    std::mt19937 rng(7);
+    std::memcpy(expected.data(), smooth.data(), plane_bytes);
+    for (size_t i = 0; i < plane_bytes; ++i) {
+        expected[plane_bytes + i] = static_cast<uint8_t>(rng());
+    }
+    std::memcpy(expected.data() + 3 * plane_bytes, smooth.data(), plane_bytes);
+    std::memset(expected.data() + 4 * plane_bytes, 0x5a, plane_bytes);
+
+    std::vector<uint8_t> chunk(plan->capacity(), 0xee);
+    size_t end = plan->begin();
+    for (size_t p : { 0, 1 }) {
+        end = plan->append(chunk.data(), chunk.size(), end, p, expected.data() + p * plane_bytes);
+    }
+    end = plan->append_zeros(chunk.data(), end, 2);
+    for (size_t p : { 3, 4 }) {
+        end = plan->append(chunk.data(), chunk.size(), end, p, expected.data() + p * plane_bytes);
+    }
+    end = plan->append_zeros(chunk.data(), end, 5);
+    ASSERT_LE(end, plan->capacity());
+    plan->finish(chunk.data(), end);
+
+    size_t nbytes = 0, cbytes = 0, blocksize = 0;
+    ASSERT_EQ(blosc_cbuffer_validate(chunk.data(), end, &nbytes), 0);
+    blosc_cbuffer_sizes(chunk.data(), &nbytes, &cbytes, &blocksize);
+    EXPECT_EQ(nbytes, expected.size());
+    EXPECT_EQ(cbytes, end);
+    EXPECT_EQ(blocksize, plan->block_bytes());
+
+    std::vector<uint8_t> back(expected.size());
+    ASSERT_EQ(blosc_decompress_ctx(chunk.data(), back.data(), back.size(), 1),
+              static_cast<int>(expected.size()));
+    EXPECT_EQ(back, expected);
+}
+
+INSTANTIATE_TEST_SUITE_P(
+  CodecsLevelsShufflesTypes,
+  BloscPlanesAssembly,
+  testing::Combine(testing::Values(BloscCodec::lz4, BloscCodec::zstd),
+                   testing::Values(1, 5, 9),
+                   testing::Values(0, 1, 2),
+                   testing::Values(size_t{ 1 }, size_t{ 2 }, size_t{ 4 }, size_t{ 8 })));
+
+TEST(BloscPlanes, LevelZeroSmallPlanesAndSinglePlanesCompressWhole)
+{
+    const BloscParams lz4{ BloscCodec::lz4, 1, 1, 2 };
+    EXPECT_FALSE(zarr::codec::BloscPlanes::plan({ BloscCodec::lz4, 0, 1, 2 }, 65536, 8));
+    EXPECT_FALSE(zarr::codec::BloscPlanes::plan(lz4, 2048, 8));
+    EXPECT_FALSE(zarr::codec::BloscPlanes::plan(lz4, 65536, 1));
+    EXPECT_TRUE(zarr::codec::BloscPlanes::plan(lz4, 4096, 2));
+}
+
+TEST(BloscPlanes, APlaneOfOddSizeIsOneBlock)
+{
+    // 3 * 4099 * 2 bytes: no power-of-two block divides it.
+    const BloscParams params{ BloscCodec::zstd, 3, 2, 2 };
+    const size_t plane_bytes = 3 * 4099 * 2;
+    const auto plan = zarr::codec::BloscPlanes::plan(params, plane_bytes, 3);
+    ASSERT_TRUE(plan.has_value());
+    EXPECT_EQ(plan->block_bytes(), plane_bytes);
+
+    const auto data = smooth_data(plane_bytes * 3);
+    std::vector<uint8_t> chunk(plan->capacity());
+    size_t end = plan->begin();
+    for (size_t p = 0; p < 3; ++p) {
+        end = plan->append(chunk.data(), chunk.size(), end, p, data.data() + p * plane_bytes);
+    }
+    plan->finish(chunk.data(), end);
+    std::vector<uint8_t> back(data.size());
+    ASSERT_EQ(blosc_decompress_ctx(chunk.data(), back.data(), back.size(), 1),
+              static_cast<int>(data.size()));
+    EXPECT_EQ(back, data);
+}
