@@ -65,7 +65,8 @@ ASAN_PKG := build/asan/python-pkg
 PYTHON_ASAN_TESTS := tests/python/test_readback.py tests/python/test_python_api.py \
 	tests/python/test_properties.py tests/python/test_faults.py \
 	tests/python/test_settings_errors.py tests/python/test_multiscale.py \
-	tests/python/test_s3.py tests/python/test_live_and_crash.py
+	tests/python/test_s3.py tests/python/test_live_and_crash.py \
+	tests/python/test_plane_compression.py
 
 test-sanitize: deps
 	for preset in asan tsan; do \

@@ -84,26 +84,36 @@ Stream::Stream(const ZarrStreamSettings* settings)
   : plan_(plan_stream(settings))
 {
     const Geometry geometry(plan_.array.dims, bytes_of(plan_.array.dtype));
+    // Jobs waiting for a worker may hold as much memory as each level
+    // needs to keep the workers busy while the caller goes on: for chunks
+    // compressed whole, a slab (the caller fills the next slab while the
+    // last one is compressed and written); for chunks compressed plane by
+    // plane, a few frames. The caller waits (backpressure) beyond that.
+    uint64_t in_flight = 0;
     uint64_t slabs = 0;
     for (const auto& level : plan_.levels) {
+        in_flight += ArrayWriter::bytes_in_flight(level);
         const Geometry g(level.dims, bytes_of(level.dtype));
         slabs += g.chunks_per_slab() * g.chunk_bytes();
     }
-    const uint64_t per_job = geometry.chunk_bytes();
-    // Chunks waiting for a worker may take as much memory as the open
-    // chunks: the caller fills the next slab while the last one is
-    // compressed and written, and waits (backpressure) beyond that.
-    const uint64_t in_flight = std::max(slabs, 2 * plan_.max_threads * per_job);
+    in_flight = std::max(in_flight, 2 * plan_.max_threads * geometry.chunk_bytes());
     // Writes are synchronous (direct I/O, S3 requests): twice as many
     // threads as max_threads, of which max_threads compress at once, keep
-    // the cores busy while others wait on storage.
+    // the cores busy while others wait on storage. Chunks compressed plane
+    // by plane all complete on one frame per slab; their writes go to
+    // max_threads I/O threads, which may hold half a slab's worth of raw
+    // bytes (about a whole slab of LZ4-compressed microscopy data) while the
+    // workers compress the next frames: with less, the burst of writes at
+    // the end of a slab stalls the compression.
     pool_ = std::make_unique<ThreadPool>(
       2 * plan_.max_threads,
       static_cast<size_t>(geometry.chunks_per_slab() * plan_.levels.size() +
                           2 * plan_.max_threads),
       static_cast<size_t>(in_flight),
       errors_,
-      plan_.max_threads);
+      plan_.max_threads,
+      plan_.max_threads,
+      static_cast<size_t>(slabs / 2));
 
     // Only now, with the settings checked and the threads started, is the
     // store touched (and, with overwrite, emptied).
@@ -121,8 +131,10 @@ Stream::Stream(const ZarrStreamSettings* settings)
     frame_bytes_ = geometry.frame_bytes();
     frame_capacity_ = geometry.frame_capacity();
     frames_per_slab_ = geometry.frames_per_slab();
-    pace_period_ =
-      std::max<uint64_t>(1, frames_per_slab_ / geometry.groups_per_slab());
+    // Planes go to the workers with every frame: nothing to pace.
+    pace_period_ = writers_.front()->compresses_planes()
+                     ? 1
+                     : std::max<uint64_t>(1, frames_per_slab_ / geometry.groups_per_slab());
     staging_ = std::make_unique_for_overwrite<uint8_t[]>(frame_bytes_);
     // Only the downsampler reads frames as typed elements (the chunk scatter
     // copies bytes).
@@ -131,7 +143,7 @@ Stream::Stream(const ZarrStreamSettings* settings)
     write_hierarchy();
     log::debug("stream created at '", plan_.location, "': ",
                writers_.size(), " level(s), ", plan_.max_threads,
-               " thread(s), ", slabs, " bytes of open chunks at most");
+               " thread(s), ", in_flight, " bytes in flight at most");
 }
 
 Stream::~Stream()

@@ -27,10 +27,40 @@ struct ArrayWriter::Shard
     uint64_t expected = 0;
 };
 
+struct ArrayWriter::PlaneChunk
+{
+    std::vector<uint64_t> coords;
+    uint32_t submitted = 0;          // tasks submitted (appending thread)
+    std::atomic<uint32_t> turn{ 0 }; // the task that may run next
+    // Touched only by the task whose turn it is:
+    Buffer encoded;
+    size_t end = 0;
+    uint32_t next_plane = 0;
+    bool failed = false;
+};
+
+struct ArrayWriter::PlaneBatch
+{
+    std::shared_ptr<Buffer> staging; // the frame's planes (shared by batches)
+    std::vector<PlaneTask> tasks;
+    size_t bytes = 0;
+};
+
 namespace {
 
+/// Frames of planes that may wait for the workers (compression plane by
+/// plane): enough to keep every core busy, far less than a slab.
+constexpr uint64_t kStagedFrames = 3;
+
+uint64_t
+plane_bytes_of(const Geometry& g)
+{
+    const size_t n = g.ndim();
+    return g.chunk_shape()[n - 2] * g.chunk_shape()[n - 1] * g.bytes_per_element();
+}
+
 /// Compressed chunks at least this large are written by direct I/O (see
-/// write_chunk). Smaller ones stay buffered: padding would waste a larger
+/// store_chunk). Smaller ones stay buffered: padding would waste a larger
 /// share of the disk, and a synchronous write of a few KiB holds a worker
 /// for little gain.
 constexpr size_t kMinDirectChunk = size_t{ 256 } << 10;
@@ -164,7 +194,6 @@ ArrayWriter::ArrayWriter(ArraySpec spec,
         }
     }
 
-    open_.resize(g.chunks_per_slab());
     coords_.resize(n - 2);
     if (spec_.version == ZarrVersion_2) {
         objects_per_row_ = g.chunks_per_slab();
@@ -176,6 +205,26 @@ ArrayWriter::ArrayWriter(ArraySpec spec,
         }
         row_extent_ = g.chunk_shape()[0] * g.shard_chunks()[0];
     }
+    planes_ = plane_plan(spec_);
+    if (planes_) {
+        // Staging buffers are filled on every frame: warm them all. Encoded
+        // chunks are not: each touches only the pages its compressed bytes
+        // need, which is what the memory use follows.
+        open_planes_.resize(g.chunks_per_slab());
+        staging_ = BufferPool::create(tiles_.size() * planes_->plane_bytes(),
+                                      kStagedFrames + 2);
+        encoded_ = BufferPool::create(round_up(planes_->capacity(), kBufferAlignment),
+                                      2 * g.chunks_per_slab());
+        for (unsigned i = 0; i < pool_.n_threads(); ++i) {
+            warm_in_steps(pool_, staging_, kStagedFrames + 2);
+        }
+        log::debug("array '", spec_.key, "': chunks compressed plane by plane (",
+                   planes_->planes(), " planes of ", planes_->plane_bytes(),
+                   " bytes, blocks of ", planes_->block_bytes(), " bytes)");
+        return;
+    }
+
+    open_.resize(g.chunks_per_slab());
     // Keep enough idle buffers to refill a whole slab without allocating.
     buffers_ = BufferPool::create(g.chunk_bytes(), 2 * g.chunks_per_slab());
 
@@ -199,10 +248,27 @@ ArrayWriter::ArrayWriter(ArraySpec spec,
 
 ArrayWriter::~ArrayWriter() = default;
 
-uint64_t
-ArrayWriter::slab_bytes() const noexcept
+std::optional<codec::BloscPlanes>
+ArrayWriter::plane_plan(const ArraySpec& spec)
 {
-    return geometry_.chunks_per_slab() * geometry_.chunk_bytes();
+    if (!spec.compression.enabled) {
+        return std::nullopt;
+    }
+    const Geometry g(spec.dims, bytes_of(spec.dtype));
+    const uint64_t plane = plane_bytes_of(g);
+    return codec::BloscPlanes::plan(spec.compression.blosc,
+                                    static_cast<size_t>(plane),
+                                    static_cast<size_t>(g.chunk_bytes() / plane));
+}
+
+uint64_t
+ArrayWriter::bytes_in_flight(const ArraySpec& spec)
+{
+    const Geometry g(spec.dims, bytes_of(spec.dtype));
+    if (plane_plan(spec)) {
+        return kStagedFrames * g.tiles_per_frame() * plane_bytes_of(g);
+    }
+    return g.chunks_per_slab() * g.chunk_bytes();
 }
 
 uint64_t
@@ -221,7 +287,11 @@ ArrayWriter::append_frame(const uint8_t* frame)
     // Counted first: a worker that completes this frame's row caps the
     // published extent by it.
     ++frames_;
-    scatter(frame);
+    if (planes_) {
+        scatter_planes(frame);
+    } else {
+        scatter(frame);
+    }
 }
 
 Buffer&
@@ -239,8 +309,8 @@ ArrayWriter::open_chunk(uint64_t slab_index)
     return buffer;
 }
 
-void
-ArrayWriter::scatter(const uint8_t* frame)
+ArrayWriter::Placement
+ArrayWriter::place_frame()
 {
     const auto& g = geometry_;
     const size_t n_outer = g.ndim() - 2;
@@ -253,6 +323,8 @@ ArrayWriter::scatter(const uint8_t* frame)
         assert(std::none_of(open_.begin(), open_.end(), [](const Buffer& b) {
             return static_cast<bool>(b);
         }));
+        assert(std::none_of(open_planes_.begin(), open_planes_.end(),
+                            [](const auto& c) { return static_cast<bool>(c); }));
         open_slab_ = slab;
     }
 
@@ -269,8 +341,15 @@ ArrayWriter::scatter(const uint8_t* frame)
         const bool last_in_array = sizes[d] != 0 && coords_[d] == sizes[d] - 1;
         completes = completes && (last_in_chunk || last_in_array);
     }
-    const uint64_t base = outer_chunk * g.tiles_per_frame();
-    const uint64_t local_bytes = local * g.bytes_per_element();
+    return Placement{ .base = outer_chunk * g.tiles_per_frame(),
+                      .local_bytes = local * g.bytes_per_element(),
+                      .completes = completes };
+}
+
+void
+ArrayWriter::scatter(const uint8_t* frame)
+{
+    const auto [base, local_bytes, completes] = place_frame();
 
     for (const Tile& tile : tiles_) {
         const uint64_t slab_index = base + tile.slab_offset;
@@ -297,8 +376,164 @@ ArrayWriter::scatter(const uint8_t* frame)
 }
 
 void
+ArrayWriter::scatter_planes(const uint8_t* frame)
+{
+    const auto [base, local_bytes, completes] = place_frame();
+    const size_t plane_bytes = planes_->plane_bytes();
+    const auto plane = static_cast<uint32_t>(local_bytes / plane_bytes);
+
+    // The frame's planes, back to back in tile order. A tile at the right
+    // or bottom edge of the frame covers only part of its chunk's plane:
+    // the rest is zeros.
+    auto staging = std::make_shared<Buffer>(staging_->acquire());
+    for (size_t i = 0; i < tiles_.size(); ++i) {
+        const Tile& tile = tiles_[i];
+        uint8_t* dst = staging->data() + i * plane_bytes;
+        if (tile.rows * chunk_row_bytes_ != plane_bytes ||
+            tile.row_bytes != chunk_row_bytes_) {
+            std::memset(dst, 0, plane_bytes);
+        }
+        copy_rows(dst, chunk_row_bytes_, frame + tile.src_offset, frame_row_bytes_,
+                  tile.rows, tile.row_bytes);
+    }
+    finish_streaming_copies();
+    ++scattered_;
+
+    auto batch = std::make_shared<PlaneBatch>();
+    batch->staging = staging;
+    for (size_t i = 0; i < tiles_.size(); ++i) {
+        auto& open = open_planes_[base + tiles_[i].slab_offset];
+        if (!open) {
+            open = std::make_shared<PlaneChunk>();
+            open->coords =
+              geometry_.chunk_coords(open_slab_, base + tiles_[i].slab_offset);
+        }
+        batch->tasks.push_back(PlaneTask{ .chunk = open,
+                                          .seq = open->submitted++,
+                                          .plane = plane,
+                                          .last = completes,
+                                          .src = staging->data() + i * plane_bytes });
+        batch->bytes += plane_bytes;
+        if (completes) {
+            open.reset();
+        }
+        submit_planes(batch, false);
+        if (!batch) {
+            batch = std::make_shared<PlaneBatch>();
+            batch->staging = staging;
+        }
+    }
+    submit_planes(batch, true);
+}
+
+void
+ArrayWriter::submit_planes(std::shared_ptr<PlaneBatch>& batch, bool force)
+{
+    // At least kMinJobBytes of planes per job, as for whole chunks.
+    if (batch->tasks.empty() || (!force && batch->bytes < kMinJobBytes)) {
+        return;
+    }
+    const size_t bytes = batch->bytes;
+    pool_.submit(
+      [this, batch = std::move(batch)] {
+          for (const PlaneTask& task : batch->tasks) {
+              run_plane_task(task);
+          }
+      },
+      bytes);
+    batch.reset();
+}
+
+void
+ArrayWriter::run_plane_task(const PlaneTask& task)
+{
+    // The tasks of one chunk run in the order they were submitted. A task
+    // waits only for tasks submitted, hence dequeued, before it, which are
+    // running on other workers and never wait for a later one. It waits
+    // before taking a compute slot, so that it never holds one idle.
+    PlaneChunk& chunk = *task.chunk;
+    for (uint32_t turn = chunk.turn.load(std::memory_order_acquire); turn != task.seq;
+         turn = chunk.turn.load(std::memory_order_acquire)) {
+        chunk.turn.wait(turn, std::memory_order_acquire);
+    }
+    try {
+        append_plane(chunk, task);
+    } catch (...) {
+        chunk.failed = true;
+        chunk.encoded = Buffer();
+        errors_.record_current();
+    }
+    chunk.turn.store(task.seq + 1, std::memory_order_release);
+    chunk.turn.notify_all();
+}
+
+void
+ArrayWriter::append_plane(PlaneChunk& chunk, const PlaneTask& task)
+{
+    if (chunk.failed || errors_.failed()) {
+        chunk.encoded = Buffer(); // the stream already failed
+        return;
+    }
+    const codec::BloscPlanes& p = *planes_;
+    if (!chunk.encoded) {
+        // Taken by the first plane, not when the chunk opens: the chunks of
+        // the last slab have mostly given theirs back by now.
+        chunk.encoded = encoded_->acquire();
+        chunk.end = p.begin();
+    }
+    // Planes that never arrive (past the array's edge in an outer
+    // dimension, or at close) are zeros.
+    const size_t until = task.src != nullptr ? task.plane : p.planes();
+    for (; chunk.next_plane < until; ++chunk.next_plane) {
+        chunk.end = p.append_zeros(chunk.encoded.data(), chunk.end, chunk.next_plane);
+    }
+    if (task.src != nullptr) {
+        ThreadPool::ComputeSlot slot(pool_);
+        chunk.end = p.append(chunk.encoded.data(), chunk.encoded.size(), chunk.end,
+                             task.plane, task.src);
+        chunk.next_plane = task.plane + 1;
+    }
+    if (!task.last) {
+        return;
+    }
+    for (; chunk.next_plane < p.planes(); ++chunk.next_plane) {
+        chunk.end = p.append_zeros(chunk.encoded.data(), chunk.end, chunk.next_plane);
+    }
+    p.finish(chunk.encoded.data(), chunk.end);
+    // The write goes to the I/O threads: every chunk of a slab completes on
+    // the same frame, and a burst of writes must not stop the compression
+    // of the next frames.
+    pool_.submit_io(
+      [this, done = task.chunk] {
+          if (!errors_.failed()) {
+              store_chunk(done->coords, done->encoded.data(), done->end,
+                          done->encoded.size());
+          }
+          done->encoded = Buffer();
+      },
+      chunk.end);
+}
+
+void
 ArrayWriter::flush()
 {
+    if (planes_) {
+        // Complete every open chunk; missing planes are zeros.
+        staging_->stop_warming();
+        auto batch = std::make_shared<PlaneBatch>();
+        for (auto& open : open_planes_) {
+            if (open) {
+                batch->tasks.push_back(PlaneTask{ .chunk = open,
+                                                  .seq = open->submitted++,
+                                                  .plane = 0,
+                                                  .last = true,
+                                                  .src = nullptr });
+                open.reset();
+            }
+        }
+        submit_planes(batch, true);
+        return;
+    }
     buffers_->stop_warming(); // closing: no more buffers will be needed
     const auto& g = geometry_;
     if (scattered_ % g.frames_per_slab() == 0) {
@@ -373,34 +608,43 @@ ArrayWriter::chunk_key(const std::vector<uint64_t>& coords, bool v3) const
 }
 
 void
-ArrayWriter::write_chunk(const std::vector<uint64_t>& coords, const Buffer& chunk)
+ArrayWriter::write_chunk(const std::vector<uint64_t>& coords, Buffer& chunk)
 {
     if (errors_.failed()) {
         return; // the stream already failed; do not pile up more errors
     }
-    const uint8_t* data = chunk.data();
-    size_t n = chunk.size();
-
+    if (!spec_.compression.enabled) {
+        store_chunk(coords, chunk.data(), chunk.size(), 0);
+        return;
+    }
     // One scratch buffer per worker thread, grown once: the steady state
     // allocates nothing. Page aligned, so that a compressed chunk can go to
     // disk by direct I/O.
     thread_local AlignedBytes scratch;
     thread_local size_t scratch_size = 0;
-    if (spec_.compression.enabled) {
-        const size_t capacity =
-          round_up(codec::blosc_max_compressed_size(n), kBufferAlignment);
-        if (scratch_size < capacity) {
-            scratch.reset();
-            scratch_size = 0;
-            scratch = allocate_aligned(capacity);
-            scratch_size = capacity;
-        }
-        ThreadPool::ComputeSlot slot(pool_);
-        n = codec::blosc_compress(
-          spec_.compression.blosc, data, n, scratch.get(), scratch_size);
-        data = scratch.get();
+    const size_t capacity =
+      round_up(codec::blosc_max_compressed_size(chunk.size()), kBufferAlignment);
+    if (scratch_size < capacity) {
+        scratch.reset();
+        scratch_size = 0;
+        scratch = allocate_aligned(capacity);
+        scratch_size = capacity;
     }
+    size_t n = 0;
+    {
+        ThreadPool::ComputeSlot slot(pool_);
+        n = codec::blosc_compress(spec_.compression.blosc, chunk.data(), chunk.size(),
+                                  scratch.get(), scratch_size);
+    }
+    store_chunk(coords, scratch.get(), n, scratch_size);
+}
 
+void
+ArrayWriter::store_chunk(const std::vector<uint64_t>& coords,
+                         uint8_t* data,
+                         size_t n,
+                         size_t room)
+{
     if (spec_.version == ZarrVersion_2) {
         store_.put(chunk_key(coords, false), data, n);
         row_object_done(coords[0]);
@@ -422,9 +666,10 @@ ArrayWriter::write_chunk(const std::vector<uint64_t>& coords, const Buffer& chun
     const size_t align = shard->sink->direct_alignment();
     size_t span = n;
     uint64_t offset = 0;
-    if (align != 0 && data == scratch.get() && n >= kMinDirectChunk) {
+    if (align != 0 && n >= kMinDirectChunk && room >= round_up(n, align) &&
+        reinterpret_cast<uintptr_t>(data) % align == 0) {
         span = round_up(n, align);
-        std::memset(scratch.get() + n, 0, span - n);
+        std::memset(data + n, 0, span - n);
         uint64_t end = shard->end.load();
         do {
             offset = round_up(end, align);
@@ -433,7 +678,6 @@ ArrayWriter::write_chunk(const std::vector<uint64_t>& coords, const Buffer& chun
         offset = shard->end.fetch_add(n);
     }
     shard->sink->write(offset, data, span);
-
     bool complete = false;
     {
         std::lock_guard lock(shard->mutex);
@@ -460,7 +704,9 @@ ArrayWriter::shard_for(const std::vector<uint64_t>& coords)
         try {
             shard->sink = store_.open_sink(chunk_key(coords, true));
             uint64_t per_chunk = geometry_.chunk_bytes();
-            if (spec_.compression.enabled) {
+            if (planes_) {
+                per_chunk = round_up(planes_->capacity(), kBufferAlignment);
+            } else if (spec_.compression.enabled) {
                 per_chunk = round_up(codec::blosc_max_compressed_size(per_chunk),
                                      kBufferAlignment);
             }

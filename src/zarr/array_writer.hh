@@ -15,6 +15,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <vector>
 
 namespace zarr {
@@ -34,8 +35,18 @@ class ArrayWriter
     const ArraySpec& spec() const noexcept { return spec_; }
     const Geometry& geometry() const noexcept { return geometry_; }
 
-    /// Bytes of memory one slab of open chunks takes.
-    uint64_t slab_bytes() const noexcept;
+    /// Chunks compressed plane by plane as frames arrive (see
+    /// plane_plan()), or whole when complete.
+    bool compresses_planes() const noexcept { return planes_.has_value(); }
+
+    /// How chunks of `spec` are compressed plane by plane, or nullopt if
+    /// they are compressed whole: Blosc with a level above 0, chunks of more
+    /// than one frame each, planes of at least 4 KiB.
+    static std::optional<codec::BloscPlanes> plane_plan(const ArraySpec& spec);
+
+    /// Bytes the stream's pool should let this writer's jobs hold: a slab of
+    /// chunks completed at once, or a few frames of planes.
+    static uint64_t bytes_in_flight(const ArraySpec& spec);
 
     /// Frames appended so far.
     uint64_t frames() const noexcept { return frames_.load(std::memory_order_relaxed); }
@@ -78,13 +89,43 @@ class ArrayWriter
         Buffer chunk;
     };
     struct Shard;
+    struct PlaneChunk;
+    struct PlaneTask
+    {
+        std::shared_ptr<PlaneChunk> chunk;
+        uint32_t seq;        // this task's turn on the chunk
+        uint32_t plane;      // plane index in the chunk
+        bool last;           // the chunk is complete after this task
+        const uint8_t* src;  // the plane (staging); nullptr: none (padding)
+    };
+    struct PlaneBatch;
 
+    /// Where the next frame goes: the slab index of its first tile, its
+    /// byte offset inside each chunk, and whether it completes its group.
+    struct Placement
+    {
+        uint64_t base;
+        uint64_t local_bytes;
+        bool completes;
+    };
+    Placement place_frame();
     void scatter(const uint8_t* frame); // nullptr: zeros
+    void scatter_planes(const uint8_t* frame);
+    void submit_planes(std::shared_ptr<PlaneBatch>& batch, bool force);
+    void run_plane_task(const PlaneTask& task);
+    void append_plane(PlaneChunk& chunk, const PlaneTask& task);
     Buffer& open_chunk(uint64_t slab_index);
     /// Submits the chunks of the group at `base` (slab index of its first
     /// tile) that hold data, several small ones per job.
     void submit_chunks(uint64_t base);
-    void write_chunk(const std::vector<uint64_t>& coords, const Buffer& chunk);
+    void write_chunk(const std::vector<uint64_t>& coords, Buffer& chunk);
+    /// Stores an encoded chunk. `room` bytes at `data` may be overwritten
+    /// (0: none): a chunk with room to pad to the sink's alignment goes out
+    /// by direct I/O.
+    void store_chunk(const std::vector<uint64_t>& coords,
+                     uint8_t* data,
+                     size_t n,
+                     size_t room);
     std::shared_ptr<Shard> shard_for(const std::vector<uint64_t>& shard);
     void finish_shard(const std::vector<uint64_t>& key, Shard& shard);
     std::string chunk_key(const std::vector<uint64_t>& coords, bool v3) const;
@@ -105,6 +146,14 @@ class ArrayWriter
     uint64_t frame_row_bytes_ = 0;
 
     std::vector<Buffer> open_;         // by slab index
+
+    // Compression plane by plane: frames are scattered into a staging
+    // buffer (one plane per chunk, back to back) that the workers compress
+    // from, straight into each chunk's encoded buffer.
+    std::optional<codec::BloscPlanes> planes_;
+    std::shared_ptr<BufferPool> staging_;  // one frame of planes each
+    std::shared_ptr<BufferPool> encoded_;  // one encoded chunk each
+    std::vector<std::shared_ptr<PlaneChunk>> open_planes_; // by slab index
     uint64_t open_slab_ = 0;           // append-chunk index of open_
     std::atomic<uint64_t> frames_{ 0 }; // frames appended by the caller
     uint64_t scattered_ = 0;           // frames scattered, padding included

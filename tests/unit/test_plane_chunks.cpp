@@ -1,0 +1,285 @@
+// Chunks compressed plane by plane (ArrayWriter with codec::BloscPlanes),
+// with many more threads than compute slots and small budgets, so that the
+// tasks of one chunk are spread over workers and must keep their order: every
+// chunk decodes (c-blosc) to the frames given, ragged edges and padding at
+// close included; a storage failure is recorded once and nothing hangs.
+// Run under ThreadSanitizer by `make test-sanitize`.
+#include "storage/store.hh"
+#include "util/error.hh"
+#include "util/thread_pool.hh"
+#include "zarr/array_writer.hh"
+
+#include <blosc.h>
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <random>
+#include <unistd.h>
+#include <vector>
+
+namespace fs = std::filesystem;
+using namespace zarr;
+
+namespace {
+
+constexpr uint64_t kHeight = 150; // 64-pixel chunks: ragged in y and x
+constexpr uint64_t kWidth = 130;
+constexpr uint64_t kChunkT = 6;
+constexpr uint64_t kChunkYX = 64;
+constexpr int kFrames = 15; // the last t-chunk holds 3 of 6 frames
+
+ArraySpec
+spec(ZarrVersion version, int shuffle)
+{
+    ArraySpec s;
+    s.key = "0";
+    s.version = version;
+    s.dtype = ZarrDataType_uint16;
+    s.dims = { { "t", ZarrDimensionType_Time, 0, kChunkT, 1, "", 1.0 },
+               { "y", ZarrDimensionType_Space, kHeight, kChunkYX, 2, "", 1.0 },
+               { "x", ZarrDimensionType_Space, kWidth, kChunkYX, 2, "", 1.0 } };
+    s.compression.enabled = true;
+    s.compression.blosc.level = 1;
+    s.compression.blosc.shuffle = shuffle;
+    s.compression.blosc.type_size = 2;
+    return s;
+}
+
+/// Frame `t`: smooth for even t, random for odd t (incompressible).
+std::vector<uint16_t>
+frame(int t)
+{
+    std::vector<uint16_t> f(kHeight * kWidth);
+    std::mt19937 rng(static_cast<unsigned>(t));
+    for (uint64_t y = 0; y < kHeight; ++y) {
+        for (uint64_t x = 0; x < kWidth; ++x) {
+            f[y * kWidth + x] = t % 2 == 0 ? static_cast<uint16_t>(t * 1000 + y * 3 + x)
+                                           : static_cast<uint16_t>(rng());
+        }
+    }
+    return f;
+}
+
+/// What chunk (ct, cy, cx) must hold: zeros past the array's edges.
+std::vector<uint16_t>
+expected_chunk(const std::vector<std::vector<uint16_t>>& frames,
+               uint64_t ct,
+               uint64_t cy,
+               uint64_t cx)
+{
+    std::vector<uint16_t> c(kChunkT * kChunkYX * kChunkYX, 0);
+    for (uint64_t t = 0; t < kChunkT; ++t) {
+        const uint64_t ft = ct * kChunkT + t;
+        for (uint64_t y = 0; y < kChunkYX; ++y) {
+            for (uint64_t x = 0; x < kChunkYX; ++x) {
+                const uint64_t fy = cy * kChunkYX + y;
+                const uint64_t fx = cx * kChunkYX + x;
+                if (ft < frames.size() && fy < kHeight && fx < kWidth) {
+                    c[(t * kChunkYX + y) * kChunkYX + x] = frames[ft][fy * kWidth + fx];
+                }
+            }
+        }
+    }
+    return c;
+}
+
+std::vector<uint16_t>
+decode(const std::string& bytes)
+{
+    size_t nbytes = 0;
+    EXPECT_EQ(blosc_cbuffer_validate(bytes.data(), bytes.size(), &nbytes), 0);
+    std::vector<uint16_t> out(nbytes / 2);
+    EXPECT_EQ(blosc_decompress_ctx(bytes.data(), out.data(), nbytes, 1),
+              static_cast<int>(nbytes));
+    return out;
+}
+
+std::string
+slurp(const fs::path& p)
+{
+    std::ifstream in(p, std::ios::binary);
+    return { std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>() };
+}
+
+uint64_t
+le64(const std::string& s, size_t at)
+{
+    uint64_t v = 0;
+    for (int i = 7; i >= 0; --i) {
+        v = v << 8 | static_cast<uint8_t>(s[at + static_cast<size_t>(i)]);
+    }
+    return v;
+}
+
+/// A filesystem store whose writes of chunk data fail from the `fail_at`-th
+/// on, as a full or vanished disk would.
+class FailingStore : public storage::Store
+{
+  public:
+    FailingStore(std::unique_ptr<storage::Store> inner, int fail_at)
+      : inner_(std::move(inner))
+      , fail_at_(fail_at)
+    {
+    }
+
+    std::unique_ptr<storage::Sink> open_sink(const std::string& key) override
+    {
+        struct FailingSink : storage::Sink
+        {
+            FailingSink(std::unique_ptr<storage::Sink> s, FailingStore& owner)
+              : inner(std::move(s))
+              , store(owner)
+            {
+            }
+            void write(uint64_t offset, const uint8_t* data, size_t n) override
+            {
+                store.count_write();
+                inner->write(offset, data, n);
+            }
+            void finalize() override { inner->finalize(); }
+            std::unique_ptr<storage::Sink> inner;
+            FailingStore& store;
+        };
+        return std::make_unique<FailingSink>(inner_->open_sink(key), *this);
+    }
+    void put(const std::string& key, const uint8_t* data, size_t n) override
+    {
+        count_write();
+        inner_->put(key, data, n);
+    }
+    void put_atomic(const std::string& key, std::string_view data) override
+    {
+        inner_->put_atomic(key, data);
+    }
+    std::optional<std::string> get(const std::string& key) override
+    {
+        return inner_->get(key);
+    }
+    bool exists(const std::string& key) override { return inner_->exists(key); }
+    void clear() override { inner_->clear(); }
+    void sync() override { inner_->sync(); }
+    std::string describe(const std::string& key) const override
+    {
+        return inner_->describe(key);
+    }
+
+    void count_write()
+    {
+        if (++writes_ >= fail_at_) {
+            fail(ZarrStatusCode_IOError, "injected write failure number ",
+                 writes_.load() - fail_at_ + 1);
+        }
+    }
+
+  private:
+    std::unique_ptr<storage::Store> inner_;
+    const int fail_at_;
+    std::atomic<int> writes_{ 0 };
+};
+
+class PlaneChunks : public testing::TestWithParam<std::tuple<ZarrVersion, int>>
+{
+  protected:
+    void SetUp() override
+    {
+        const auto [version, shuffle] = GetParam();
+        root_ = fs::temp_directory_path() /
+                ("az-plane-chunks-" + std::to_string(::getpid()) + "-" +
+                 std::to_string(static_cast<int>(version)) + "-" +
+                 std::to_string(shuffle));
+        fs::remove_all(root_);
+        for (int t = 0; t < kFrames; ++t) {
+            frames_.push_back(frame(t));
+        }
+    }
+    void TearDown() override { fs::remove_all(root_); }
+
+    /// Streams every frame through a pool of 8 threads of which 2 compress
+    /// and 2 more write, with budgets of a few planes.
+    void stream(storage::Store& store, FirstError& errors)
+    {
+        const auto [version, shuffle] = GetParam();
+        ThreadPool pool(8, 16, 32 << 10, errors, 2, 2, 64 << 10);
+        ArrayWriter writer(spec(version, shuffle), store, pool, errors);
+        EXPECT_TRUE(writer.compresses_planes());
+        for (const auto& f : frames_) {
+            writer.append_frame(reinterpret_cast<const uint8_t*>(f.data()));
+        }
+        writer.flush();
+        pool.wait_idle();
+        if (!errors.failed()) {
+            writer.finalize_shards();
+        }
+    }
+
+    fs::path root_;
+    std::vector<std::vector<uint16_t>> frames_;
+};
+
+} // namespace
+
+TEST_P(PlaneChunks, EveryChunkDecodesToItsFrames)
+{
+    auto store = storage::make_filesystem_store(root_.string());
+    FirstError errors;
+    stream(*store, errors);
+    ASSERT_FALSE(errors.failed());
+
+    const uint64_t chunks_t = (kFrames + kChunkT - 1) / kChunkT;
+    const uint64_t chunks_y = (kHeight + kChunkYX - 1) / kChunkYX;
+    const uint64_t chunks_x = (kWidth + kChunkYX - 1) / kChunkYX;
+    for (uint64_t ct = 0; ct < chunks_t; ++ct) {
+        for (uint64_t cy = 0; cy < chunks_y; ++cy) {
+            for (uint64_t cx = 0; cx < chunks_x; ++cx) {
+                std::string bytes;
+                if (std::get<0>(GetParam()) == ZarrVersion_2) {
+                    bytes = slurp(root_ / "0" / std::to_string(ct) / std::to_string(cy) /
+                                  std::to_string(cx));
+                } else {
+                    // Shards of 1x2x2 chunks; the index ends the shard.
+                    const std::string shard =
+                      slurp(root_ / "0" / "c" / std::to_string(ct) /
+                            std::to_string(cy / 2) / std::to_string(cx / 2));
+                    const size_t i = (cy % 2) * 2 + cx % 2;
+                    const size_t index_at = shard.size() - (16 * 4 + 4);
+                    const uint64_t offset = le64(shard, index_at + 16 * i);
+                    const uint64_t n = le64(shard, index_at + 16 * i + 8);
+                    ASSERT_LE(offset + n, index_at);
+                    bytes = shard.substr(offset, n);
+                }
+                EXPECT_EQ(decode(bytes), expected_chunk(frames_, ct, cy, cx))
+                  << "chunk " << ct << "/" << cy << "/" << cx;
+            }
+        }
+    }
+}
+
+TEST_P(PlaneChunks, StorageFailureIsRecordedOnceAndNothingHangs)
+{
+    FailingStore store(storage::make_filesystem_store(root_.string()), 3);
+    FirstError errors;
+    stream(store, errors); // returns: tasks waiting on a failed chunk ran on
+    ASSERT_TRUE(errors.failed());
+    try {
+        errors.rethrow();
+        FAIL() << "expected the recorded error";
+    } catch (const Error& e) {
+        EXPECT_EQ(e.code(), ZarrStatusCode_IOError);
+        // Whichever of the I/O threads' failures was recorded first.
+        EXPECT_NE(std::string(e.what()).find("injected write failure number"),
+                  std::string::npos)
+          << e.what();
+    }
+}
+
+INSTANTIATE_TEST_SUITE_P(
+  VersionsAndShuffles,
+  PlaneChunks,
+  testing::Combine(testing::Values(ZarrVersion_2, ZarrVersion_3), testing::Values(0, 1, 2)),
+  [](const testing::TestParamInfo<std::tuple<ZarrVersion, int>>& p) {
+      return std::string(std::get<0>(p.param) == ZarrVersion_2 ? "v2" : "v3") +
+             "_shuffle" + std::to_string(std::get<1>(p.param));
+  });
