@@ -27,6 +27,32 @@ blosc_max_compressed_size(size_t n) noexcept
     return n + BLOSC_MAX_OVERHEAD;
 }
 
+namespace {
+
+/// One c-blosc call on one internal thread; `block` 0 lets c-blosc choose
+/// the block size.
+int
+compress_forced(const BloscParams& params,
+                const uint8_t* src,
+                size_t n,
+                uint8_t* dst,
+                size_t dst_capacity,
+                int block)
+{
+    return blosc_compress_ctx(params.level,
+                              params.shuffle,
+                              params.type_size,
+                              n,
+                              src,
+                              dst,
+                              dst_capacity,
+                              blosc_codec_name(params.codec),
+                              block,
+                              1);
+}
+
+} // namespace
+
 size_t
 blosc_compress(const BloscParams& params,
                const uint8_t* src,
@@ -43,16 +69,8 @@ blosc_compress(const BloscParams& params,
              " bytes");
     }
     // Blosc treats type sizes above 255 as 1; ours are at most 8.
-    const int written = blosc_compress_ctx(params.level,
-                                           params.shuffle,
-                                           params.type_size,
-                                           n,
-                                           src,
-                                           dst,
-                                           dst_capacity,
-                                           blosc_codec_name(params.codec),
-                                           0, // automatic block size
-                                           1);
+    const int written = compress_forced(params, src, n, dst, dst_capacity,
+                                        0); // automatic block size
     if (written <= 0) {
         fail(ZarrStatusCode_CompressionError,
              "blosc_compress_ctx failed (code ",
@@ -95,26 +113,6 @@ put_le32(uint8_t* p, size_t v) noexcept
     for (int i = 0; i < 4; ++i) {
         p[i] = static_cast<uint8_t>(v >> (8 * i));
     }
-}
-
-int
-compress_forced(const BloscParams& params,
-                const uint8_t* src,
-                size_t n,
-                uint8_t* dst,
-                size_t dst_capacity,
-                int block)
-{
-    return blosc_compress_ctx(params.level,
-                              params.shuffle,
-                              params.type_size,
-                              n,
-                              src,
-                              dst,
-                              dst_capacity,
-                              blosc_codec_name(params.codec),
-                              block,
-                              1);
 }
 
 } // namespace
