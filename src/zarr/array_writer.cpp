@@ -500,18 +500,27 @@ ArrayWriter::append_plane(PlaneChunk& chunk, const PlaneTask& task)
         chunk.end = p.append_zeros(chunk.encoded.data(), chunk.end, chunk.next_plane);
     }
     p.finish(chunk.encoded.data(), chunk.end);
-    // The write goes to the I/O threads: every chunk of a slab completes on
-    // the same frame, and a burst of writes must not stop the compression
-    // of the next frames.
-    pool_.submit_io(
-      [this, done = task.chunk] {
-          if (!errors_.failed()) {
-              store_chunk(done->coords, done->encoded.data(), done->end,
-                          done->encoded.size());
-          }
-          done->encoded = Buffer();
-      },
-      chunk.end);
+    const auto store = [this](PlaneChunk& done) {
+        if (!errors_.failed()) {
+            store_chunk(done.coords, done.encoded.data(), done.end,
+                        done.encoded.size());
+        }
+        // Compressed sizes vary: the buffer keeps only the pages this
+        // chunk used (and padded for direct I/O).
+        done.encoded.discard_after(done.end);
+        done.encoded = Buffer();
+    };
+    if (chunk.end < kMinDirectChunk) {
+        // A small chunk is copied to the page cache: written here, so that
+        // when the kernel throttles writers of dirty pages the workers (and
+        // then the caller) wait, instead of chunks piling up in memory.
+        store(chunk);
+        return;
+    }
+    // A large one goes to the I/O threads: every chunk of a slab completes
+    // on the same frame, and a burst of direct writes must not stop the
+    // compression of the next frames.
+    pool_.submit_io([store, done = task.chunk] { store(*done); }, chunk.end);
 }
 
 void
