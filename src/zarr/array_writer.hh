@@ -2,6 +2,10 @@
 // the chunks it touches (one copy), hands every completed chunk to the thread
 // pool (compress, then write: one object per chunk for v2, a byte range in
 // its shard for v3), and writes the shard index when a shard is complete.
+// Where chunks are compressed plane by plane (codec::BloscPlanes), a frame is
+// scattered into a staging buffer of planes instead, which the workers
+// compress into each chunk's encoded buffer as the frames arrive; a complete
+// chunk is then only written.
 #pragma once
 
 #include "../storage/store.hh"
