@@ -5,7 +5,9 @@
 #include <blosc.h>
 #include <algorithm>
 #include <climits>
+#include <cstdlib>
 #include <cstring>
+#include <memory>
 
 namespace zarr::codec {
 
@@ -134,12 +136,16 @@ BloscPlanes::plan(const BloscParams& params, size_t plane_bytes, size_t planes)
     // 16 MiB: a larger chunk is probed with 16 MiB of zeros.
     const size_t ts = std::max<size_t>(1, params.type_size);
     const size_t probe = std::max(plane_bytes, std::min<size_t>(chunk, size_t{ 16 } << 20));
-    std::vector<uint8_t> zeros(probe, 0);
-    std::vector<uint8_t> out(probe + BLOSC_MAX_OVERHEAD);
-    if (compress_forced(params, zeros.data(), probe, out.data(), out.size(), 0) <= 0) {
+    // calloc: large zero buffers come as untouched zero pages, read for
+    // free, where a vector would write every byte first.
+    const std::unique_ptr<uint8_t, decltype(&std::free)> zeros(
+      static_cast<uint8_t*>(std::calloc(probe, 1)), &std::free);
+    const auto out = std::make_unique_for_overwrite<uint8_t[]>(probe + BLOSC_MAX_OVERHEAD);
+    if (!zeros || compress_forced(params, zeros.get(), probe, out.get(),
+                                  probe + BLOSC_MAX_OVERHEAD, 0) <= 0) {
         return std::nullopt;
     }
-    const size_t natural = load_le32(out.data() + kBlocksizeAt);
+    const size_t natural = load_le32(out.get() + kBlocksizeAt);
     for (const size_t want : { natural, natural / ts, plane_bytes, plane_bytes / ts }) {
         if (want == 0 || want > static_cast<size_t>(INT_MAX)) {
             continue;
@@ -150,7 +156,7 @@ BloscPlanes::plan(const BloscParams& params, size_t plane_bytes, size_t planes)
         p.planes_ = planes;
         const size_t room = 2 * plane_bytes + BLOSC_MAX_OVERHEAD;
         std::vector<uint8_t> zero(room);
-        const int n = compress_forced(params, zeros.data(), plane_bytes, zero.data(),
+        const int n = compress_forced(params, zeros.get(), plane_bytes, zero.data(),
                                       room, static_cast<int>(want));
         if (n <= 0 || (zero[kFlagsAt] & BLOSC_MEMCPYED) != 0) {
             continue;
