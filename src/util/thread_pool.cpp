@@ -32,7 +32,6 @@ ThreadPool::ThreadPool(unsigned n_threads,
         fail(ZarrStatusCode_InternalError, "cannot start worker thread ", started + 1,
              " of ", n_threads + n_io, ": ", e.what());
     }
-    n_io_ = n_io;
 }
 
 void
@@ -95,7 +94,7 @@ ThreadPool::submit(Job job, size_t bytes)
 void
 ThreadPool::submit_io(Job job, size_t bytes)
 {
-    if (n_io_ == 0) {
+    if (io_lane_.n_threads == 0) { // set before any submit, never changed
         job();
         return;
     }

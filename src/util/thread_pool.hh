@@ -116,7 +116,6 @@ class ThreadPool
     const size_t max_queued_;
     const size_t byte_budget_;
     const size_t io_budget_;
-    unsigned n_io_ = 0;
 
     std::mutex mutex_;
     std::condition_variable idle_;
