@@ -36,7 +36,6 @@ struct ArrayWriter::PlaneChunk
     Buffer encoded;
     size_t end = 0;
     uint32_t next_plane = 0;
-    bool failed = false;
 };
 
 struct ArrayWriter::PlaneBatch
@@ -399,8 +398,12 @@ ArrayWriter::scatter_planes(const uint8_t* frame)
     finish_streaming_copies();
     ++scattered_;
 
-    auto batch = std::make_shared<PlaneBatch>();
-    batch->staging = staging;
+    const auto new_batch = [&] {
+        auto batch = std::make_shared<PlaneBatch>();
+        batch->staging = staging;
+        return batch;
+    };
+    auto batch = new_batch();
     for (size_t i = 0; i < tiles_.size(); ++i) {
         auto& open = open_planes_[base + tiles_[i].slab_offset];
         if (!open) {
@@ -417,20 +420,18 @@ ArrayWriter::scatter_planes(const uint8_t* frame)
         if (completes) {
             open.reset();
         }
-        submit_planes(batch, false);
-        if (!batch) {
-            batch = std::make_shared<PlaneBatch>();
-            batch->staging = staging;
+        if (batch->bytes >= kMinJobBytes) { // as for whole chunks
+            submit_planes(std::move(batch));
+            batch = new_batch();
         }
     }
-    submit_planes(batch, true);
+    submit_planes(std::move(batch));
 }
 
 void
-ArrayWriter::submit_planes(std::shared_ptr<PlaneBatch>& batch, bool force)
+ArrayWriter::submit_planes(std::shared_ptr<PlaneBatch> batch)
 {
-    // At least kMinJobBytes of planes per job, as for whole chunks.
-    if (batch->tasks.empty() || (!force && batch->bytes < kMinJobBytes)) {
+    if (batch->tasks.empty()) {
         return;
     }
     const size_t bytes = batch->bytes;
@@ -441,7 +442,6 @@ ArrayWriter::submit_planes(std::shared_ptr<PlaneBatch>& batch, bool force)
           }
       },
       bytes);
-    batch.reset();
 }
 
 void
@@ -459,9 +459,8 @@ ArrayWriter::run_plane_task(const PlaneTask& task)
     try {
         append_plane(chunk, task);
     } catch (...) {
-        chunk.failed = true;
         chunk.encoded = Buffer();
-        errors_.record_current();
+        errors_.record_current(); // the chunk's later tasks see it and skip
     }
     chunk.turn.store(task.seq + 1, std::memory_order_release);
     chunk.turn.notify_all();
@@ -470,7 +469,7 @@ ArrayWriter::run_plane_task(const PlaneTask& task)
 void
 ArrayWriter::append_plane(PlaneChunk& chunk, const PlaneTask& task)
 {
-    if (chunk.failed || errors_.failed()) {
+    if (errors_.failed()) {
         chunk.encoded = Buffer(); // the stream already failed
         return;
     }
@@ -483,11 +482,13 @@ ArrayWriter::append_plane(PlaneChunk& chunk, const PlaneTask& task)
     }
     // Planes that never arrive (past the array's edge in an outer
     // dimension, or at close) are zeros.
-    const size_t until = task.src != nullptr ? task.plane : p.planes();
-    for (; chunk.next_plane < until; ++chunk.next_plane) {
-        chunk.end = p.append_zeros(chunk.encoded.data(), chunk.end, chunk.next_plane);
-    }
+    const auto zeros_until = [&](size_t plane) {
+        for (; chunk.next_plane < plane; ++chunk.next_plane) {
+            chunk.end = p.append_zeros(chunk.encoded.data(), chunk.end, chunk.next_plane);
+        }
+    };
     if (task.src != nullptr) {
+        zeros_until(task.plane);
         ThreadPool::ComputeSlot slot(pool_);
         chunk.end = p.append(chunk.encoded.data(), chunk.encoded.size(), chunk.end,
                              task.plane, task.src);
@@ -496,9 +497,7 @@ ArrayWriter::append_plane(PlaneChunk& chunk, const PlaneTask& task)
     if (!task.last) {
         return;
     }
-    for (; chunk.next_plane < p.planes(); ++chunk.next_plane) {
-        chunk.end = p.append_zeros(chunk.encoded.data(), chunk.end, chunk.next_plane);
-    }
+    zeros_until(p.planes());
     p.finish(chunk.encoded.data(), chunk.end);
     const auto store = [this](PlaneChunk& done) {
         if (!errors_.failed()) {
@@ -540,7 +539,7 @@ ArrayWriter::flush()
                 open.reset();
             }
         }
-        submit_planes(batch, true);
+        submit_planes(std::move(batch));
         return;
     }
     buffers_->stop_warming(); // closing: no more buffers will be needed

@@ -115,7 +115,7 @@ class ArrayWriter
     Placement place_frame();
     void scatter(const uint8_t* frame); // nullptr: zeros
     void scatter_planes(const uint8_t* frame);
-    void submit_planes(std::shared_ptr<PlaneBatch>& batch, bool force);
+    void submit_planes(std::shared_ptr<PlaneBatch> batch);
     void run_plane_task(const PlaneTask& task);
     void append_plane(PlaneChunk& chunk, const PlaneTask& task);
     Buffer& open_chunk(uint64_t slab_index);
