@@ -89,10 +89,13 @@ Stream::Stream(const ZarrStreamSettings* settings)
     // compressed whole, a slab (the caller fills the next slab while the
     // last one is compressed and written); for chunks compressed plane by
     // plane, a few frames. The caller waits (backpressure) beyond that.
+    // How each level compresses (a c-blosc probe): decided once, here.
+    std::vector<std::optional<codec::BloscPlanes>> planes;
     uint64_t in_flight = 0;
     uint64_t slabs = 0;
     for (const auto& level : plan_.levels) {
-        in_flight += ArrayWriter::bytes_in_flight(level);
+        planes.push_back(ArrayWriter::plane_plan(level));
+        in_flight += ArrayWriter::bytes_in_flight(level, planes.back().has_value());
         const Geometry g(level.dims, bytes_of(level.dtype));
         slabs += g.chunks_per_slab() * g.chunk_bytes();
     }
@@ -121,7 +124,7 @@ Stream::Stream(const ZarrStreamSettings* settings)
 
     for (size_t k = 0; k < plan_.levels.size(); ++k) {
         writers_.push_back(std::make_unique<ArrayWriter>(
-          plan_.levels[k], *store_, *pool_, errors_));
+          plan_.levels[k], *store_, *pool_, errors_, std::move(planes[k])));
         if (k > 0) {
             downsamplers_.push_back(std::make_unique<Downsampler>(
               plan_.levels[k - 1], plan_.levels[k], plan_.downsampling));

@@ -153,10 +153,19 @@ store_le32(uint8_t* dst, uint32_t v)
 
 } // namespace
 
-ArrayWriter::ArrayWriter(ArraySpec spec,
+ArrayWriter::ArrayWriter(const ArraySpec& spec,
                          storage::Store& store,
                          ThreadPool& pool,
                          FirstError& errors)
+  : ArrayWriter(spec, store, pool, errors, plane_plan(spec))
+{
+}
+
+ArrayWriter::ArrayWriter(ArraySpec spec,
+                         storage::Store& store,
+                         ThreadPool& pool,
+                         FirstError& errors,
+                         std::optional<codec::BloscPlanes> planes)
   : spec_(std::move(spec))
   , geometry_(spec_.dims, bytes_of(spec_.dtype))
   , store_(store)
@@ -204,7 +213,7 @@ ArrayWriter::ArrayWriter(ArraySpec spec,
         }
         row_extent_ = g.chunk_shape()[0] * g.shard_chunks()[0];
     }
-    planes_ = plane_plan(spec_);
+    planes_ = std::move(planes);
     if (planes_) {
         // Staging buffers are filled on every frame: warm them all. Encoded
         // chunks are not: each touches only the pages its compressed bytes
@@ -261,10 +270,10 @@ ArrayWriter::plane_plan(const ArraySpec& spec)
 }
 
 uint64_t
-ArrayWriter::bytes_in_flight(const ArraySpec& spec)
+ArrayWriter::bytes_in_flight(const ArraySpec& spec, bool planes)
 {
     const Geometry g(spec.dims, bytes_of(spec.dtype));
-    if (plane_plan(spec)) {
+    if (planes) {
         return kStagedFrames * g.tiles_per_frame() * plane_bytes_of(g);
     }
     return g.chunks_per_slab() * g.chunk_bytes();

@@ -27,7 +27,13 @@ namespace zarr {
 class ArrayWriter
 {
   public:
+    /// `planes`: plane_plan(spec), where the caller has it already.
     ArrayWriter(ArraySpec spec,
+                storage::Store& store,
+                ThreadPool& pool,
+                FirstError& errors,
+                std::optional<codec::BloscPlanes> planes);
+    ArrayWriter(const ArraySpec& spec,
                 storage::Store& store,
                 ThreadPool& pool,
                 FirstError& errors);
@@ -48,9 +54,10 @@ class ArrayWriter
     /// than one frame each, planes of at least 4 KiB.
     static std::optional<codec::BloscPlanes> plane_plan(const ArraySpec& spec);
 
-    /// Bytes the stream's pool should let this writer's jobs hold: a slab of
-    /// chunks completed at once, or a few frames of planes.
-    static uint64_t bytes_in_flight(const ArraySpec& spec);
+    /// Bytes the stream's pool should let the jobs of a writer of `spec`
+    /// hold: a slab of chunks completed at once, or (`planes`: plane_plan()
+    /// has a plan) a few frames of planes.
+    static uint64_t bytes_in_flight(const ArraySpec& spec, bool planes);
 
     /// Frames appended so far.
     uint64_t frames() const noexcept { return frames_.load(std::memory_order_relaxed); }
