@@ -170,8 +170,7 @@ BloscPlanes::plan(const BloscParams& params, size_t plane_bytes, size_t planes)
         p.blocks_per_plane_ = plane_bytes / block;
         p.forced_block_ = static_cast<int>(want);
         std::memcpy(p.lead_, zero.data(), sizeof p.lead_);
-        const size_t streams_at = kHeaderBytes + 4 * p.blocks_per_plane_;
-        if (load_le32(zero.data() + kHeaderBytes) != streams_at) {
+        if (load_le32(zero.data() + kHeaderBytes) != p.lead()) {
             continue;
         }
         zero.resize(static_cast<size_t>(n));
@@ -188,20 +187,45 @@ BloscPlanes::begin() const noexcept
 }
 
 size_t
-BloscPlanes::plane_room() const noexcept
+BloscPlanes::lead() const noexcept
+{
+    return kHeaderBytes + 4 * blocks_per_plane_;
+}
+
+size_t
+BloscPlanes::streams_max() const noexcept
 {
     // Per block, at worst: each of its byte streams stored raw behind its
-    // 4-byte length. Plus one block of slack for the codec's own bounds.
+    // 4-byte length.
     const size_t ts = std::max<size_t>(1, params_.type_size);
-    return blocks_per_plane_ * (block_bytes_ + 4 * ts) + block_bytes_ + 64;
+    return blocks_per_plane_ * (block_bytes_ + 4 * ts);
+}
+
+size_t
+BloscPlanes::plane_room() const noexcept
+{
+    // Plus one block of slack for the codec's own bounds.
+    return streams_max() + block_bytes_ + 64;
 }
 
 size_t
 BloscPlanes::capacity() const noexcept
 {
-    const size_t ts = std::max<size_t>(1, params_.type_size);
-    return begin() + (planes_ - 1) * blocks_per_plane_ * (block_bytes_ + 4 * ts) +
-           plane_room();
+    return begin() + (planes_ - 1) * streams_max() + plane_room();
+}
+
+size_t
+BloscPlanes::place_blocks(uint8_t* chunk,
+                          size_t end,
+                          size_t plane,
+                          const uint8_t* head,
+                          size_t n) const
+{
+    for (size_t b = 0; b < blocks_per_plane_; ++b) {
+        put_le32(chunk + kHeaderBytes + 4 * (plane * blocks_per_plane_ + b),
+                 end + load_le32(head + kHeaderBytes + 4 * b) - lead());
+    }
+    return end + n - lead();
 }
 
 size_t
@@ -217,7 +241,7 @@ BloscPlanes::append(uint8_t* chunk,
     }
     // The plane's own header and offsets land on the last bytes of the
     // streams before it (or on the chunk's offset table): keep them aside.
-    const size_t lead = kHeaderBytes + 4 * blocks_per_plane_;
+    const size_t lead = this->lead();
     uint8_t* at = chunk + end - lead;
     uint8_t kept[kHeaderBytes + 4 * kMaxBlocksPerPlane];
     std::memcpy(kept, at, lead);
@@ -226,10 +250,8 @@ BloscPlanes::append(uint8_t* chunk,
     const bool ok = n > 0 && std::memcmp(at, lead_, sizeof lead_) == 0 &&
                     load_le32(at + kBlocksizeAt) == block_bytes_ &&
                     load_le32(at + kHeaderBytes) == lead;
-    uint32_t starts[kMaxBlocksPerPlane];
-    for (size_t b = 0; ok && b < blocks_per_plane_; ++b) {
-        starts[b] = load_le32(at + kHeaderBytes + 4 * b);
-    }
+    uint8_t head[kHeaderBytes + 4 * kMaxBlocksPerPlane];
+    std::memcpy(head, at, lead);
     const uint8_t flags = n > 0 ? at[kFlagsAt] : 0;
     std::memcpy(at, kept, lead);
     if (!ok) {
@@ -240,23 +262,14 @@ BloscPlanes::append(uint8_t* chunk,
              " shuffle ", params_.shuffle, " in blocks of ", block_bytes_,
              " bytes");
     }
-    for (size_t b = 0; b < blocks_per_plane_; ++b) {
-        put_le32(chunk + kHeaderBytes + 4 * (plane * blocks_per_plane_ + b),
-                 end + starts[b] - lead);
-    }
-    return end + static_cast<size_t>(n) - lead;
+    return place_blocks(chunk, end, plane, head, static_cast<size_t>(n));
 }
 
 size_t
 BloscPlanes::append_zeros(uint8_t* chunk, size_t end, size_t plane) const
 {
-    const size_t lead = kHeaderBytes + 4 * blocks_per_plane_;
-    std::memcpy(chunk + end, zero_plane_.data() + lead, zero_plane_.size() - lead);
-    for (size_t b = 0; b < blocks_per_plane_; ++b) {
-        put_le32(chunk + kHeaderBytes + 4 * (plane * blocks_per_plane_ + b),
-                 end + load_le32(zero_plane_.data() + kHeaderBytes + 4 * b) - lead);
-    }
-    return end + zero_plane_.size() - lead;
+    std::memcpy(chunk + end, zero_plane_.data() + lead(), zero_plane_.size() - lead());
+    return place_blocks(chunk, end, plane, zero_plane_.data(), zero_plane_.size());
 }
 
 void

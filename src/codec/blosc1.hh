@@ -97,6 +97,21 @@ class BloscPlanes
     void finish(uint8_t* chunk, size_t end) const;
 
   private:
+    /// Bytes of a plane's own header and block offsets, as c-blosc writes
+    /// them before the plane's streams.
+    size_t lead() const noexcept;
+    /// Worst-case bytes of a plane's streams.
+    size_t streams_max() const noexcept;
+    /// Records in the chunk's offset table where the blocks of plane
+    /// `plane` start, from that plane's own compressed form (`head`: its
+    /// header and block offsets, `n`: its size) whose streams now begin at
+    /// `end`; returns where they end.
+    size_t place_blocks(uint8_t* chunk,
+                        size_t end,
+                        size_t plane,
+                        const uint8_t* head,
+                        size_t n) const;
+
     BloscParams params_;
     size_t plane_bytes_ = 0;
     size_t planes_ = 0;
