@@ -11,6 +11,7 @@
 #include <mutex>
 #include <sstream>
 #include <sys/stat.h>
+#include <sys/uio.h>
 #include <unistd.h>
 #include <unordered_set>
 
@@ -86,17 +87,39 @@ class FileSink final : public Sink
 
     void write(uint64_t offset, const uint8_t* data, size_t n) override
     {
-        const uint64_t start = offset;
-        const size_t total = n;
-        uint64_t end = end_.load();
-        while (end < start + total && !end_.compare_exchange_weak(end, start + total)) {
+        const std::span<const uint8_t> part(data, n);
+        write_parts(offset, std::span(&part, 1));
+    }
+
+    void write_parts(uint64_t offset,
+                     std::span<const std::span<const uint8_t>> parts) override
+    {
+        size_t total = 0;
+        bool direct = direct_alignment() != 0 && offset % kDirectAlign == 0;
+        for (const auto& part : parts) {
+            total += part.size();
+            direct = direct && part.size() % kDirectAlign == 0 &&
+                     reinterpret_cast<uintptr_t>(part.data()) % kDirectAlign == 0;
         }
-        bool direct = direct_alignment() != 0 && offset % kDirectAlign == 0 &&
-                      n % kDirectAlign == 0 &&
-                      reinterpret_cast<uintptr_t>(data) % kDirectAlign == 0;
-        while (n > 0) {
-            const ssize_t w =
-              ::pwrite(direct ? direct_fd_ : fd_, data, n, static_cast<off_t>(offset));
+        uint64_t end = end_.load();
+        while (end < offset + total && !end_.compare_exchange_weak(end, offset + total)) {
+        }
+        // One pwritev per kMaxParts parts; a short write resumes inside the
+        // part where it stopped.
+        constexpr size_t kMaxParts = 64; // at most IOV_MAX
+        iovec iov[kMaxParts];
+        size_t next = 0;    // first part not yet in iov
+        size_t skip = 0;    // bytes of parts[next] already written
+        uint64_t at = offset;
+        while (next < parts.size()) {
+            size_t count = 0;
+            for (size_t i = next; i < parts.size() && count < kMaxParts; ++i) {
+                const size_t from = i == next ? skip : 0;
+                iov[count++] = iovec{ const_cast<uint8_t*>(parts[i].data() + from),
+                                      parts[i].size() - from };
+            }
+            const ssize_t w = ::pwritev(direct ? direct_fd_ : fd_, iov,
+                                        static_cast<int>(count), static_cast<off_t>(at));
             if (w < 0) {
                 if (errno == EINTR) {
                     continue;
@@ -111,9 +134,21 @@ class FileSink final : public Sink
                 }
                 fail_errno("cannot write", path_, errno);
             }
-            data += w;
-            n -= static_cast<size_t>(w);
-            offset += static_cast<uint64_t>(w);
+            at += static_cast<uint64_t>(w);
+            for (size_t done = static_cast<size_t>(w); done > 0 && next < parts.size();) {
+                const size_t left = parts[next].size() - skip;
+                if (done < left) {
+                    skip += done;
+                    break;
+                }
+                done -= left;
+                skip = 0;
+                ++next;
+            }
+            while (next < parts.size() && parts[next].size() == skip) {
+                skip = 0;
+                ++next; // empty parts
+            }
         }
         // Start write-back now, so dirty pages do not pile up until the file
         // is finished (the kernel would then throttle every writer at once),

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 
@@ -23,6 +24,19 @@ class Sink
   public:
     virtual ~Sink() = default;
     virtual void write(uint64_t offset, const uint8_t* data, size_t n) = 0;
+
+    /// Writes `parts` back to back from `offset`, as write() would write
+    /// them one after the other; in one request where the sink can (an
+    /// object held in several buffers). Direct I/O applies when every part
+    /// is aligned (see direct_alignment()).
+    virtual void write_parts(uint64_t offset,
+                             std::span<const std::span<const uint8_t>> parts)
+    {
+        for (const auto& part : parts) {
+            write(offset, part.data(), part.size());
+            offset += part.size();
+        }
+    }
     virtual void finalize() = 0;
 
     /// A hint that about `bytes` will be written; the object ends at its

@@ -1,10 +1,13 @@
 #include "storage/store.hh"
+#include "util/buffer_pool.hh"
 #include "util/error.hh"
 
 #include <gtest/gtest.h>
 
+#include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <span>
 #include <thread>
 #include <vector>
 
@@ -62,6 +65,41 @@ TEST_F(FilesystemStore, PositionalWritesFromSeveralThreads)
     ASSERT_EQ(content.size(), 4 * kPiece);
     EXPECT_EQ(content[0], 'D');
     EXPECT_EQ(content[3 * kPiece], 'A');
+}
+
+TEST_F(FilesystemStore, WritePartsLaysThemOutBackToBack)
+{
+    // Page-aligned parts (direct I/O where the filesystem has it), then
+    // parts of any size and address (buffered), empty parts among them, and
+    // more parts than one system call takes.
+    auto store = make_filesystem_store(root_.string());
+    auto sink = store->open_sink("parts");
+    std::vector<zarr::AlignedBytes> aligned;
+    std::vector<std::span<const uint8_t>> parts;
+    std::string expected;
+    for (int i = 0; i < 3; ++i) {
+        aligned.push_back(zarr::allocate_aligned(8192));
+        std::memset(aligned.back().get(), 'a' + i, 8192);
+        parts.emplace_back(aligned.back().get(), 8192);
+        expected += std::string(8192, static_cast<char>('a' + i));
+    }
+    sink->write_parts(0, parts);
+
+    std::vector<std::string> pieces;
+    for (int i = 0; i < 150; ++i) {
+        pieces.emplace_back(static_cast<size_t>(i % 7 == 0 ? 0 : 1 + (i * 37) % 501),
+                            static_cast<char>('A' + i % 26));
+    }
+    parts.clear();
+    std::string tail;
+    for (const auto& piece : pieces) {
+        parts.emplace_back(reinterpret_cast<const uint8_t*>(piece.data()), piece.size());
+        tail += piece;
+    }
+    sink->write_parts(expected.size() + 100, parts);
+    expected += std::string(100, '\0') + tail;
+    sink->finalize();
+    EXPECT_EQ(read(root_ / "parts"), expected);
 }
 
 TEST_F(FilesystemStore, PutGetExists)
