@@ -215,17 +215,79 @@ BloscPlanes::capacity() const noexcept
 }
 
 size_t
-BloscPlanes::place_blocks(uint8_t* chunk,
-                          size_t end,
-                          size_t plane,
-                          const uint8_t* head,
-                          size_t n) const
+BloscPlanes::place(uint8_t* table,
+                   size_t end,
+                   size_t plane,
+                   const uint8_t* head,
+                   size_t n) const
 {
     for (size_t b = 0; b < blocks_per_plane_; ++b) {
-        put_le32(chunk + kHeaderBytes + 4 * (plane * blocks_per_plane_ + b),
+        put_le32(table + kHeaderBytes + 4 * (plane * blocks_per_plane_ + b),
                  end + load_le32(head + kHeaderBytes + 4 * b) - lead());
     }
     return end + n - lead();
+}
+
+size_t
+BloscPlanes::compress_into(const uint8_t* src, uint8_t* out, size_t out_size) const
+{
+    const int n =
+      compress_forced(params_, src, plane_bytes_, out, out_size, forced_block_);
+    if (n <= 0 || std::memcmp(out, lead_, sizeof lead_) != 0 ||
+        load_le32(out + kBlocksizeAt) != block_bytes_ ||
+        load_le32(out + kHeaderBytes) != lead()) {
+        fail(ZarrStatusCode_CompressionError,
+             "blosc_compress_ctx returned ", n, " (flags ",
+             int{ n > 0 ? out[kFlagsAt] : uint8_t{ 0 } }, ") compressing a plane of ",
+             plane_bytes_, " bytes with ", blosc_codec_name(params_.codec), " level ",
+             params_.level, " shuffle ", params_.shuffle, " in blocks of ",
+             block_bytes_, " bytes");
+    }
+    return static_cast<size_t>(n);
+}
+
+size_t
+BloscPlanes::compress_plane(const uint8_t* src, uint8_t* out, size_t out_size) const
+{
+    if (out_size < plane_scratch()) {
+        fail(ZarrStatusCode_InternalError, "buffer of ", out_size,
+             " bytes is too small for a plane compressed alone (", plane_scratch(),
+             ")");
+    }
+    return compress_into(src, out, out_size);
+}
+
+size_t
+BloscPlanes::append(uint8_t* table,
+                    uint8_t* at,
+                    size_t room,
+                    size_t end,
+                    size_t plane,
+                    const uint8_t* src) const
+{
+    if (room < plane_room()) {
+        fail(ZarrStatusCode_InternalError, "chunk buffer has ", room,
+             " bytes free after byte ", end, ", less than a plane needs (",
+             plane_room(), ")");
+    }
+    // The plane's own header and offsets land on the last bytes of the
+    // streams before it (or on the chunk's offset table): keep them aside,
+    // and put them back whether or not compression succeeds.
+    const size_t lead = this->lead();
+    uint8_t* const head_at = at - lead;
+    uint8_t kept[kHeaderBytes + 4 * kMaxBlocksPerPlane];
+    uint8_t head[kHeaderBytes + 4 * kMaxBlocksPerPlane];
+    std::memcpy(kept, head_at, lead);
+    size_t n = 0;
+    try {
+        n = compress_into(src, head_at, room + lead);
+    } catch (...) {
+        std::memcpy(head_at, kept, lead);
+        throw;
+    }
+    std::memcpy(head, head_at, lead);
+    std::memcpy(head_at, kept, lead);
+    return place(table, end, plane, head, n);
 }
 
 size_t
@@ -239,37 +301,14 @@ BloscPlanes::append(uint8_t* chunk,
         fail(ZarrStatusCode_InternalError, "chunk buffer of ", size,
              " bytes has no room for a plane after byte ", end);
     }
-    // The plane's own header and offsets land on the last bytes of the
-    // streams before it (or on the chunk's offset table): keep them aside.
-    const size_t lead = this->lead();
-    uint8_t* at = chunk + end - lead;
-    uint8_t kept[kHeaderBytes + 4 * kMaxBlocksPerPlane];
-    std::memcpy(kept, at, lead);
-    const int n = compress_forced(params_, src, plane_bytes_, at,
-                                  size - (end - lead), forced_block_);
-    const bool ok = n > 0 && std::memcmp(at, lead_, sizeof lead_) == 0 &&
-                    load_le32(at + kBlocksizeAt) == block_bytes_ &&
-                    load_le32(at + kHeaderBytes) == lead;
-    uint8_t head[kHeaderBytes + 4 * kMaxBlocksPerPlane];
-    std::memcpy(head, at, lead);
-    const uint8_t flags = n > 0 ? at[kFlagsAt] : 0;
-    std::memcpy(at, kept, lead);
-    if (!ok) {
-        fail(ZarrStatusCode_CompressionError,
-             "blosc_compress_ctx returned ", n, " (flags ", int{ flags },
-             ") compressing a plane of ", plane_bytes_, " bytes with ",
-             blosc_codec_name(params_.codec), " level ", params_.level,
-             " shuffle ", params_.shuffle, " in blocks of ", block_bytes_,
-             " bytes");
-    }
-    return place_blocks(chunk, end, plane, head, static_cast<size_t>(n));
+    return append(chunk, chunk + end, size - end, end, plane, src);
 }
 
 size_t
 BloscPlanes::append_zeros(uint8_t* chunk, size_t end, size_t plane) const
 {
     std::memcpy(chunk + end, zero_plane_.data() + lead(), zero_plane_.size() - lead());
-    return place_blocks(chunk, end, plane, zero_plane_.data(), zero_plane_.size());
+    return place(chunk, end, plane, zero_plane_.data(), zero_plane_.size());
 }
 
 void

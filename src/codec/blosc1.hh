@@ -88,6 +88,17 @@ class BloscPlanes
                   size_t plane,
                   const uint8_t* src) const;
 
+    /// The same for a chunk whose bytes are not all in one buffer: `table`
+    /// holds its first begin() bytes (header and offsets), `at` is where
+    /// its byte `end` is, with at least plane_room() bytes free after it
+    /// and lead() bytes before it that may be overwritten and are put back.
+    size_t append(uint8_t* table,
+                  uint8_t* at,
+                  size_t room,
+                  size_t end,
+                  size_t plane,
+                  const uint8_t* src) const;
+
     /// Appends plane `plane` as zeros (padding past the array's edge); the
     /// buffer has plane_room() bytes free after `end`.
     size_t append_zeros(uint8_t* chunk, size_t end, size_t plane) const;
@@ -96,21 +107,40 @@ class BloscPlanes
     /// size).
     void finish(uint8_t* chunk, size_t end) const;
 
-  private:
+    // Planes compressed apart from their chunk, then copied in: where a
+    // chunk's buffer has no room for a plane in place.
+
     /// Bytes of a plane's own header and block offsets, as c-blosc writes
     /// them before the plane's streams.
     size_t lead() const noexcept;
+
+    /// Bytes a buffer needs for compress_plane().
+    size_t plane_scratch() const noexcept { return lead() + plane_room(); }
+
+    /// Compresses `src` (plane_bytes() bytes) alone into `out` (of
+    /// `out_size` bytes, at least plane_scratch()): lead() bytes of header
+    /// and offsets, then the plane's streams. Returns its size.
+    size_t compress_plane(const uint8_t* src, uint8_t* out, size_t out_size) const;
+
+    /// A zero plane compressed alone, as compress_plane() makes it.
+    const std::vector<uint8_t>& zero_plane() const noexcept { return zero_plane_; }
+
+    /// Records in the chunk's offset table (`table`: its first begin()
+    /// bytes) where the blocks of plane `plane` start, from that plane
+    /// compressed alone (`head`, `n` bytes), whose streams the chunk holds
+    /// from byte `end` on; returns where they end.
+    size_t place(uint8_t* table,
+                 size_t end,
+                 size_t plane,
+                 const uint8_t* head,
+                 size_t n) const;
+
+  private:
     /// Worst-case bytes of a plane's streams.
     size_t streams_max() const noexcept;
-    /// Records in the chunk's offset table where the blocks of plane
-    /// `plane` start, from that plane's own compressed form (`head`: its
-    /// header and block offsets, `n`: its size) whose streams now begin at
-    /// `end`; returns where they end.
-    size_t place_blocks(uint8_t* chunk,
-                        size_t end,
-                        size_t plane,
-                        const uint8_t* head,
-                        size_t n) const;
+    /// One c-blosc call for a plane, checked: the header must be the one the
+    /// plan expects.
+    size_t compress_into(const uint8_t* src, uint8_t* out, size_t out_size) const;
 
     BloscParams params_;
     size_t plane_bytes_ = 0;

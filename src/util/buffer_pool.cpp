@@ -5,7 +5,6 @@
 #include <cstring>
 #include <limits>
 
-#include <sys/mman.h>
 
 namespace zarr {
 
@@ -29,16 +28,6 @@ Buffer::Buffer(std::shared_ptr<BufferPool> pool,
   , data_(std::move(data))
   , size_(size)
 {
-}
-
-void
-Buffer::discard_after(size_t offset) noexcept
-{
-    const size_t from = (offset + kBufferAlignment - 1) / kBufferAlignment * kBufferAlignment;
-    if (data_ && from < size_) {
-        // Advice only: on failure the pages simply stay.
-        (void)::madvise(data_.get() + from, size_ - from, MADV_DONTNEED);
-    }
 }
 
 Buffer::~Buffer()

@@ -44,13 +44,6 @@ class Buffer
     size_t size() const noexcept { return size_; }
     explicit operator bool() const noexcept { return data_ != nullptr; }
 
-    /// Gives the memory of the pages from `offset` (rounded up to a page)
-    /// to the end back to the system; they read as zeros when next touched.
-    /// A buffer that held a large chunk once then holds only what its
-    /// next use touches, so a pool's memory follows its buffers' use, not
-    /// the largest use each buffer ever had.
-    void discard_after(size_t offset) noexcept;
-
   private:
     void give_back() noexcept;
 

@@ -10,6 +10,7 @@
 #include <cassert>
 #include <cstring>
 #include <limits>
+#include <span>
 
 #if defined(__SSE2__)
 #include <emmintrin.h>
@@ -33,7 +34,7 @@ struct ArrayWriter::PlaneChunk
     uint32_t submitted = 0;          // tasks submitted (appending thread)
     std::atomic<uint32_t> turn{ 0 }; // the task that may run next
     // Touched only by the task whose turn it is:
-    Buffer encoded;
+    std::vector<Buffer> segments; // the chunk's bytes, back to back
     size_t end = 0;
     uint32_t next_plane = 0;
 };
@@ -216,13 +217,16 @@ ArrayWriter::ArrayWriter(ArraySpec spec,
     planes_ = std::move(planes);
     if (planes_) {
         // Staging buffers are filled on every frame: warm them all. Encoded
-        // chunks are not: each touches only the pages its compressed bytes
-        // need, which is what the memory use follows.
+        // chunks take segments as they grow, and give them back once written:
+        // memory follows the compressed bytes open and in flight.
         open_planes_.resize(g.chunks_per_slab());
         staging_ = BufferPool::create(tiles_.size() * planes_->plane_bytes(),
                                       kStagedFrames + 2);
-        encoded_ = BufferPool::create(round_up(planes_->capacity(), kBufferAlignment),
-                                      2 * g.chunks_per_slab());
+        segment_bytes_ = segment_bytes(*planes_);
+        segments_ = BufferPool::create(
+          segment_bytes_,
+          static_cast<size_t>(2 * g.chunks_per_slab() *
+                              ceil_div(planes_->capacity(), segment_bytes_)));
         for (unsigned i = 0; i < pool_.n_threads(); ++i) {
             warm_in_steps(pool_, staging_, kStagedFrames + 2);
         }
@@ -468,55 +472,109 @@ ArrayWriter::run_plane_task(const PlaneTask& task)
     try {
         append_plane(chunk, task);
     } catch (...) {
-        chunk.encoded = Buffer();
+        chunk.segments.clear();
         errors_.record_current(); // the chunk's later tasks see it and skip
     }
     chunk.turn.store(task.seq + 1, std::memory_order_release);
     chunk.turn.notify_all();
 }
 
+size_t
+ArrayWriter::segment_bytes(const codec::BloscPlanes& p)
+{
+    // Room for a plane compressed in place, twice over, so that most planes
+    // are (the others are compressed apart and copied in); the first
+    // segment also holds the chunk's offset table. Small enough that the
+    // part of the last segment a chunk leaves unused is little.
+    return static_cast<size_t>(round_up(std::max({ size_t{ 256 } << 10,
+                                                   2 * p.plane_scratch(),
+                                                   p.begin() + p.plane_room() }),
+                                        kBufferAlignment));
+}
+
 void
 ArrayWriter::append_plane(PlaneChunk& chunk, const PlaneTask& task)
 {
     if (errors_.failed()) {
-        chunk.encoded = Buffer(); // the stream already failed
+        chunk.segments.clear(); // the stream already failed
         return;
     }
     const codec::BloscPlanes& p = *planes_;
-    if (!chunk.encoded) {
+    const size_t seg = segment_bytes_;
+    if (chunk.segments.empty()) {
         // Taken by the first plane, not when the chunk opens: the chunks of
         // the last slab have mostly given theirs back by now.
-        chunk.encoded = encoded_->acquire();
+        chunk.segments.push_back(segments_->acquire());
         chunk.end = p.begin();
     }
+    uint8_t* const table = chunk.segments.front().data();
+    // A plane compressed apart (`head`: its lead, then its streams) goes
+    // behind the streams so far, across segments.
+    const auto copy_in = [&](size_t plane, const uint8_t* head, size_t n) {
+        const uint8_t* src = head + p.lead();
+        size_t at = chunk.end;
+        for (size_t left = n - p.lead(); left > 0;) {
+            if (at / seg == chunk.segments.size()) {
+                chunk.segments.push_back(segments_->acquire());
+            }
+            const size_t k = std::min(left, seg - at % seg);
+            std::memcpy(chunk.segments[at / seg].data() + at % seg, src, k);
+            at += k;
+            src += k;
+            left -= k;
+        }
+        chunk.end = p.place(table, chunk.end, plane, head, n);
+    };
     // Planes that never arrive (past the array's edge in an outer
     // dimension, or at close) are zeros.
     const auto zeros_until = [&](size_t plane) {
         for (; chunk.next_plane < plane; ++chunk.next_plane) {
-            chunk.end = p.append_zeros(chunk.encoded.data(), chunk.end, chunk.next_plane);
+            copy_in(chunk.next_plane, p.zero_plane().data(), p.zero_plane().size());
         }
     };
     if (task.src != nullptr) {
         zeros_until(task.plane);
-        ThreadPool::ComputeSlot slot(pool_);
-        chunk.end = p.append(chunk.encoded.data(), chunk.encoded.size(), chunk.end,
-                             task.plane, task.src);
+        const size_t within = chunk.end % seg;
+        if (within >= p.lead() && seg - within >= p.plane_room()) {
+            // In place, in the segment the streams end in.
+            assert(chunk.end / seg < chunk.segments.size());
+            ThreadPool::ComputeSlot slot(pool_);
+            chunk.end = p.append(table, chunk.segments[chunk.end / seg].data() + within,
+                                 seg - within, chunk.end, task.plane, task.src);
+        } else {
+            // One scratch buffer per worker thread, grown once.
+            thread_local AlignedBytes scratch;
+            thread_local size_t scratch_size = 0;
+            if (scratch_size < p.plane_scratch()) {
+                scratch.reset();
+                scratch_size = 0;
+                scratch = allocate_aligned(p.plane_scratch());
+                scratch_size = p.plane_scratch();
+            }
+            size_t n = 0;
+            {
+                ThreadPool::ComputeSlot slot(pool_);
+                n = p.compress_plane(task.src, scratch.get(), scratch_size);
+            }
+            copy_in(task.plane, scratch.get(), n);
+        }
         chunk.next_plane = task.plane + 1;
     }
     if (!task.last) {
         return;
     }
     zeros_until(p.planes());
-    p.finish(chunk.encoded.data(), chunk.end);
+    p.finish(table, chunk.end);
     const auto store = [this](PlaneChunk& done) {
         if (!errors_.failed()) {
-            store_chunk(done.coords, done.encoded.data(), done.end,
-                        done.encoded.size());
+            std::vector<std::span<uint8_t>> buffers;
+            buffers.reserve(done.segments.size());
+            for (Buffer& segment : done.segments) {
+                buffers.emplace_back(segment.data(), segment.size());
+            }
+            store_chunk(done.coords, buffers, done.end);
         }
-        // Compressed sizes vary: the buffer keeps only the pages this
-        // chunk used (and padded for direct I/O).
-        done.encoded.discard_after(done.end);
-        done.encoded = Buffer();
+        done.segments.clear(); // back to the pool
     };
     if (chunk.end < kMinDirectChunk) {
         // A small chunk is copied to the page cache: written here, so that
@@ -631,7 +689,8 @@ ArrayWriter::write_chunk(const std::vector<uint64_t>& coords, Buffer& chunk)
         return; // the stream already failed; do not pile up more errors
     }
     if (!spec_.compression.enabled) {
-        store_chunk(coords, chunk.data(), chunk.size(), 0);
+        const std::span<uint8_t> whole(chunk.data(), chunk.size());
+        store_chunk(coords, std::span(&whole, 1), chunk.size());
         return;
     }
     // One scratch buffer per worker thread, grown once: the steady state
@@ -653,17 +712,35 @@ ArrayWriter::write_chunk(const std::vector<uint64_t>& coords, Buffer& chunk)
         n = codec::blosc_compress(spec_.compression.blosc, chunk.data(), chunk.size(),
                                   scratch.get(), scratch_size);
     }
-    store_chunk(coords, scratch.get(), n, scratch_size);
+    const std::span<uint8_t> out(scratch.get(), scratch_size);
+    store_chunk(coords, std::span(&out, 1), n);
 }
 
 void
 ArrayWriter::store_chunk(const std::vector<uint64_t>& coords,
-                         uint8_t* data,
-                         size_t n,
-                         size_t room)
+                         std::span<const std::span<uint8_t>> buffers,
+                         size_t n)
 {
+    // The bytes of the chunk: the first n of the buffers, back to back.
+    thread_local std::vector<std::span<const uint8_t>> parts;
+    parts.clear();
+    for (size_t i = 0, left = n; left > 0; ++i) {
+        const size_t k = std::min(left, buffers[i].size());
+        parts.emplace_back(buffers[i].data(), k);
+        left -= k;
+    }
+
     if (spec_.version == ZarrVersion_2) {
-        store_.put(chunk_key(coords, false), data, n);
+        if (parts.size() == 1) {
+            store_.put(chunk_key(coords, false), parts[0].data(), n);
+        } else {
+            thread_local std::vector<uint8_t> whole;
+            whole.clear();
+            for (const auto& part : parts) {
+                whole.insert(whole.end(), part.begin(), part.end());
+            }
+            store_.put(chunk_key(coords, false), whole.data(), n);
+        }
         row_object_done(coords[0]);
         return;
     }
@@ -679,14 +756,24 @@ ArrayWriter::store_chunk(const std::vector<uint64_t>& coords,
     // there costs the workers more CPU than compressing it, and concurrent
     // buffered writers of one shard serialise on the file. The index records
     // the chunk's own length; the gap after it is never read (the sharding
-    // format locates chunks only through the index).
+    // format locates chunks only through the index). That takes aligned
+    // buffers, every one but the last filled to a multiple of the
+    // alignment, and room in the last for the zeros.
     const size_t align = shard->sink->direct_alignment();
-    size_t span = n;
+    bool pad = align != 0 && n >= kMinDirectChunk;
+    for (size_t i = 0; pad && i < parts.size(); ++i) {
+        const size_t room = i + 1 < parts.size() ? parts[i].size()
+                                                 : round_up(parts[i].size(), align);
+        pad = reinterpret_cast<uintptr_t>(parts[i].data()) % align == 0 &&
+              room % align == 0 && room <= buffers[i].size();
+    }
     uint64_t offset = 0;
-    if (align != 0 && n >= kMinDirectChunk && room >= round_up(n, align) &&
-        reinterpret_cast<uintptr_t>(data) % align == 0) {
-        span = round_up(n, align);
-        std::memset(data + n, 0, span - n);
+    if (pad) {
+        const size_t last = parts.back().size();
+        const size_t padded = round_up(last, align);
+        std::memset(buffers[parts.size() - 1].data() + last, 0, padded - last);
+        parts.back() = std::span<const uint8_t>(parts.back().data(), padded);
+        const uint64_t span = round_up(n, align);
         uint64_t end = shard->end.load();
         do {
             offset = round_up(end, align);
@@ -694,7 +781,7 @@ ArrayWriter::store_chunk(const std::vector<uint64_t>& coords,
     } else {
         offset = shard->end.fetch_add(n);
     }
-    shard->sink->write(offset, data, span);
+    shard->sink->write_parts(offset, parts);
     bool complete = false;
     {
         std::lock_guard lock(shard->mutex);

@@ -4,8 +4,9 @@
 // its shard for v3), and writes the shard index when a shard is complete.
 // Where chunks are compressed plane by plane (codec::BloscPlanes), a frame is
 // scattered into a staging buffer of planes instead, which the workers
-// compress into each chunk's encoded buffer as the frames arrive; a complete
-// chunk is then only written.
+// compress into each chunk's encoded bytes as the frames arrive (held in
+// pooled segments that the chunk takes as it grows); a complete chunk is
+// then only written.
 #pragma once
 
 #include "../storage/store.hh"
@@ -20,6 +21,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <span>
 #include <vector>
 
 namespace zarr {
@@ -130,13 +132,14 @@ class ArrayWriter
     /// tile) that hold data, several small ones per job.
     void submit_chunks(uint64_t base);
     void write_chunk(const std::vector<uint64_t>& coords, Buffer& chunk);
-    /// Stores an encoded chunk. `room` bytes at `data` may be overwritten
-    /// (0: none): a chunk with room to pad to the sink's alignment goes out
-    /// by direct I/O.
+    /// Stores an encoded chunk of `n` bytes: the first `n` bytes of
+    /// `buffers`, back to back, which may be overwritten past them (a chunk
+    /// with room to pad to the sink's alignment goes out by direct I/O).
     void store_chunk(const std::vector<uint64_t>& coords,
-                     uint8_t* data,
-                     size_t n,
-                     size_t room);
+                     std::span<const std::span<uint8_t>> buffers,
+                     size_t n);
+    /// Bytes of each segment of a chunk compressed plane by plane.
+    static size_t segment_bytes(const codec::BloscPlanes& planes);
     std::shared_ptr<Shard> shard_for(const std::vector<uint64_t>& shard);
     void finish_shard(const std::vector<uint64_t>& key, Shard& shard);
     std::string chunk_key(const std::vector<uint64_t>& coords, bool v3) const;
@@ -160,10 +163,11 @@ class ArrayWriter
 
     // Compression plane by plane: frames are scattered into a staging
     // buffer (one plane per chunk, back to back) that the workers compress
-    // from, straight into each chunk's encoded buffer.
+    // from, into each chunk's segments.
     std::optional<codec::BloscPlanes> planes_;
     std::shared_ptr<BufferPool> staging_;  // one frame of planes each
-    std::shared_ptr<BufferPool> encoded_;  // one encoded chunk each
+    std::shared_ptr<BufferPool> segments_; // parts of encoded chunks
+    size_t segment_bytes_ = 0;
     std::vector<std::shared_ptr<PlaneChunk>> open_planes_; // by slab index
     uint64_t open_slab_ = 0;           // append-chunk index of open_
     std::atomic<uint64_t> frames_{ 0 }; // frames appended by the caller

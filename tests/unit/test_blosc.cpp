@@ -117,7 +117,8 @@ TEST_P(BloscPlanesAssembly, DecodesToThePlanesWithMissingOnesAsZeros)
     EXPECT_EQ(plane_bytes % plan->block_bytes(), 0u);
 
     // Plane 0 smooth, 1 random (incompressible), 2 missing, 3 smooth, 4
-    // constant, 5 missing (after the last one given).
+    // constant, 5 missing (after the last one given). Planes 1 and 3 are
+    // compressed apart and copied in; the others in place.
     std::vector<uint8_t> expected(plane_bytes * n_planes, 0);
     const auto smooth = smooth_data(plane_bytes);
     std::mt19937 rng(7);
@@ -129,13 +130,19 @@ TEST_P(BloscPlanesAssembly, DecodesToThePlanesWithMissingOnesAsZeros)
     std::memset(expected.data() + 4 * plane_bytes, 0x5a, plane_bytes);
 
     std::vector<uint8_t> chunk(plan->capacity(), 0xee);
+    std::vector<uint8_t> apart(plan->plane_scratch(), 0xee);
     size_t end = plan->begin();
-    for (size_t p : { 0, 1 }) {
-        end = plan->append(chunk.data(), chunk.size(), end, p, expected.data() + p * plane_bytes);
-    }
-    end = plan->append_zeros(chunk.data(), end, 2);
-    for (size_t p : { 3, 4 }) {
-        end = plan->append(chunk.data(), chunk.size(), end, p, expected.data() + p * plane_bytes);
+    for (size_t p = 0; p < 5; ++p) {
+        const uint8_t* plane = expected.data() + p * plane_bytes;
+        if (p == 2) {
+            end = plan->append_zeros(chunk.data(), end, p);
+        } else if (p % 2 == 1) {
+            const size_t n = plan->compress_plane(plane, apart.data(), apart.size());
+            std::memcpy(chunk.data() + end, apart.data() + plan->lead(), n - plan->lead());
+            end = plan->place(chunk.data(), end, p, apart.data(), n);
+        } else {
+            end = plan->append(chunk.data(), chunk.size(), end, p, plane);
+        }
     }
     end = plan->append_zeros(chunk.data(), end, 5);
     ASSERT_LE(end, plan->capacity());
@@ -169,6 +176,29 @@ TEST(BloscPlanes, LevelZeroSmallPlanesAndSinglePlanesCompressWhole)
     EXPECT_FALSE(zarr::codec::BloscPlanes::plan(lz4, 2048, 8));
     EXPECT_FALSE(zarr::codec::BloscPlanes::plan(lz4, 65536, 1));
     EXPECT_TRUE(zarr::codec::BloscPlanes::plan(lz4, 4096, 2));
+}
+
+TEST(BloscPlanes, BuffersTooSmallForAPlaneAreRefused)
+{
+    const auto plan = zarr::codec::BloscPlanes::plan({ BloscCodec::lz4, 1, 1, 2 }, 65536, 4);
+    ASSERT_TRUE(plan.has_value());
+    const auto data = smooth_data(65536);
+    std::vector<uint8_t> out(plan->plane_scratch());
+    const auto code_of = [](const auto& call) {
+        try {
+            call();
+        } catch (const zarr::Error& e) {
+            return e.code();
+        }
+        return ZarrStatusCode_Success;
+    };
+    EXPECT_EQ(code_of([&] { plan->compress_plane(data.data(), out.data(), out.size() - 1); }),
+              ZarrStatusCode_InternalError);
+    std::vector<uint8_t> chunk(plan->begin() + plan->plane_room() - 1);
+    EXPECT_EQ(code_of([&] {
+                  plan->append(chunk.data(), chunk.size(), plan->begin(), 0, data.data());
+              }),
+              ZarrStatusCode_InternalError);
 }
 
 TEST(BloscPlanes, APlaneOfOddSizeIsOneBlock)

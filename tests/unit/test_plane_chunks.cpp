@@ -27,18 +27,27 @@ namespace {
 
 constexpr uint64_t kHeight = 150; // 64-pixel chunks: ragged in y and x
 constexpr uint64_t kWidth = 130;
-constexpr uint64_t kChunkT = 6;
 constexpr uint64_t kChunkYX = 64;
-constexpr int kFrames = 15; // the last t-chunk holds 3 of 6 frames
+
+/// Frames per chunk and frames streamed. Short chunks fit in one segment of
+/// encoded bytes; tall ones (about 400 KiB compressed) take several, with
+/// planes compressed in place and planes copied across segment ends.
+struct Layout
+{
+    uint64_t chunk_t;
+    int frames; // the last t-chunk is never full
+};
+constexpr Layout kShort{ 6, 15 };
+constexpr Layout kTall{ 96, 150 };
 
 ArraySpec
-spec(ZarrVersion version, int shuffle)
+spec(ZarrVersion version, int shuffle, uint64_t chunk_t)
 {
     ArraySpec s;
     s.key = "0";
     s.version = version;
     s.dtype = ZarrDataType_uint16;
-    s.dims = { { "t", ZarrDimensionType_Time, 0, kChunkT, 1, "", 1.0 },
+    s.dims = { { "t", ZarrDimensionType_Time, 0, chunk_t, 1, "", 1.0 },
                { "y", ZarrDimensionType_Space, kHeight, kChunkYX, 2, "", 1.0 },
                { "x", ZarrDimensionType_Space, kWidth, kChunkYX, 2, "", 1.0 } };
     s.compression.enabled = true;
@@ -66,13 +75,14 @@ frame(int t)
 /// What chunk (ct, cy, cx) must hold: zeros past the array's edges.
 std::vector<uint16_t>
 expected_chunk(const std::vector<std::vector<uint16_t>>& frames,
+               uint64_t chunk_t,
                uint64_t ct,
                uint64_t cy,
                uint64_t cx)
 {
-    std::vector<uint16_t> c(kChunkT * kChunkYX * kChunkYX, 0);
-    for (uint64_t t = 0; t < kChunkT; ++t) {
-        const uint64_t ft = ct * kChunkT + t;
+    std::vector<uint16_t> c(chunk_t * kChunkYX * kChunkYX, 0);
+    for (uint64_t t = 0; t < chunk_t; ++t) {
+        const uint64_t ft = ct * chunk_t + t;
         for (uint64_t y = 0; y < kChunkYX; ++y) {
             for (uint64_t x = 0; x < kChunkYX; ++x) {
                 const uint64_t fy = cy * kChunkYX + y;
@@ -180,18 +190,19 @@ class FailingStore : public storage::Store
     std::atomic<int> writes_{ 0 };
 };
 
-class PlaneChunks : public testing::TestWithParam<std::tuple<ZarrVersion, int>>
+class PlaneChunks
+  : public testing::TestWithParam<std::tuple<ZarrVersion, int, Layout>>
 {
   protected:
     void SetUp() override
     {
-        const auto [version, shuffle] = GetParam();
+        const auto [version, shuffle, layout] = GetParam();
         root_ = fs::temp_directory_path() /
                 ("az-plane-chunks-" + std::to_string(::getpid()) + "-" +
                  std::to_string(static_cast<int>(version)) + "-" +
-                 std::to_string(shuffle));
+                 std::to_string(shuffle) + "-" + std::to_string(layout.chunk_t));
         fs::remove_all(root_);
-        for (int t = 0; t < kFrames; ++t) {
+        for (int t = 0; t < layout.frames; ++t) {
             frames_.push_back(frame(t));
         }
     }
@@ -201,9 +212,9 @@ class PlaneChunks : public testing::TestWithParam<std::tuple<ZarrVersion, int>>
     /// and 2 more write, with budgets of a few planes.
     void stream(storage::Store& store, FirstError& errors)
     {
-        const auto [version, shuffle] = GetParam();
+        const auto [version, shuffle, layout] = GetParam();
         ThreadPool pool(8, 16, 32 << 10, errors, 2, 2, 64 << 10);
-        ArrayWriter writer(spec(version, shuffle), store, pool, errors);
+        ArrayWriter writer(spec(version, shuffle, layout.chunk_t), store, pool, errors);
         EXPECT_TRUE(writer.compresses_planes());
         for (const auto& f : frames_) {
             writer.append_frame(reinterpret_cast<const uint8_t*>(f.data()));
@@ -228,7 +239,8 @@ TEST_P(PlaneChunks, EveryChunkDecodesToItsFrames)
     stream(*store, errors);
     ASSERT_FALSE(errors.failed());
 
-    const uint64_t chunks_t = (kFrames + kChunkT - 1) / kChunkT;
+    const uint64_t chunk_t = std::get<2>(GetParam()).chunk_t;
+    const uint64_t chunks_t = (frames_.size() + chunk_t - 1) / chunk_t;
     const uint64_t chunks_y = (kHeight + kChunkYX - 1) / kChunkYX;
     const uint64_t chunks_x = (kWidth + kChunkYX - 1) / kChunkYX;
     for (uint64_t ct = 0; ct < chunks_t; ++ct) {
@@ -250,7 +262,7 @@ TEST_P(PlaneChunks, EveryChunkDecodesToItsFrames)
                     ASSERT_LE(offset + n, index_at);
                     bytes = shard.substr(offset, n);
                 }
-                EXPECT_EQ(decode(bytes), expected_chunk(frames_, ct, cy, cx))
+                EXPECT_EQ(decode(bytes), expected_chunk(frames_, chunk_t, ct, cy, cx))
                   << "chunk " << ct << "/" << cy << "/" << cx;
             }
         }
@@ -276,10 +288,13 @@ TEST_P(PlaneChunks, StorageFailureIsRecordedOnceAndNothingHangs)
 }
 
 INSTANTIATE_TEST_SUITE_P(
-  VersionsAndShuffles,
+  VersionsShufflesAndChunkHeights,
   PlaneChunks,
-  testing::Combine(testing::Values(ZarrVersion_2, ZarrVersion_3), testing::Values(0, 1, 2)),
-  [](const testing::TestParamInfo<std::tuple<ZarrVersion, int>>& p) {
+  testing::Combine(testing::Values(ZarrVersion_2, ZarrVersion_3),
+                   testing::Values(0, 1, 2),
+                   testing::Values(kShort, kTall)),
+  [](const testing::TestParamInfo<std::tuple<ZarrVersion, int, Layout>>& p) {
       return std::string(std::get<0>(p.param) == ZarrVersion_2 ? "v2" : "v3") +
-             "_shuffle" + std::to_string(std::get<1>(p.param));
+             "_shuffle" + std::to_string(std::get<1>(p.param)) + "_t" +
+             std::to_string(std::get<2>(p.param).chunk_t);
   });

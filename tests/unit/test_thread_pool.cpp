@@ -387,16 +387,3 @@ TEST(ThreadPool, WithoutIoThreadsSubmitIoRunsTheJobInPlace)
     pool.submit_io([&] { ran_on = std::this_thread::get_id(); }, 10);
     EXPECT_EQ(ran_on, std::this_thread::get_id());
 }
-
-TEST(BufferPool, DiscardAfterKeepsThePagesInUseAndZeroesTheRest)
-{
-    auto pool = BufferPool::create(4 * 4096, 1);
-    zarr::Buffer b = pool->acquire();
-    std::memset(b.data(), 0xab, b.size());
-    b.discard_after(5000); // rounds up to the page boundary at 8192
-    for (size_t i = 0; i < b.size(); ++i) {
-        ASSERT_EQ(b.data()[i], i < 8192 ? 0xab : 0) << "byte " << i;
-    }
-    b.discard_after(b.size()); // nothing after the end: a no-op
-    EXPECT_EQ(b.data()[8191], 0xab);
-}
