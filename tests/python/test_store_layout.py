@@ -304,32 +304,50 @@ REFUSE_DIRECT_SHIM = r"""
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 /* Refuses every write to a file opened with O_DIRECT, as a filesystem with
-   a logical block larger than 4 KiB would, and notes each refusal. */
-static ssize_t refuse_direct(int fd, const void* buf, size_t n, off_t off)
+   a logical block larger than 4 KiB would, and notes each refusal. True for
+   a refused write. */
+static int refuse_direct(int fd)
+{
+    int flags = fcntl(fd, F_GETFL);
+    if (flags < 0 || !(flags & O_DIRECT)) {
+        return 0;
+    }
+    const char* log = getenv("REFUSED_LOG");
+    FILE* f = log ? fopen(log, "a") : NULL;
+    if (f) {
+        fputs("refused\n", f);
+        fclose(f);
+    }
+    errno = EINVAL;
+    return 1;
+}
+
+static ssize_t write_at(int fd, const void* buf, size_t n, off_t off)
 {
     static ssize_t (*real)(int, const void*, size_t, off_t);
     if (!real) {
         real = (ssize_t (*)(int, const void*, size_t, off_t))dlsym(RTLD_NEXT, "pwrite64");
     }
-    int flags = fcntl(fd, F_GETFL);
-    if (flags >= 0 && (flags & O_DIRECT)) {
-        const char* log = getenv("REFUSED_LOG");
-        FILE* f = log ? fopen(log, "a") : NULL;
-        if (f) {
-            fputs("refused\n", f);
-            fclose(f);
-        }
-        errno = EINVAL;
-        return -1;
-    }
-    return real(fd, buf, n, off);
+    return refuse_direct(fd) ? -1 : real(fd, buf, n, off);
 }
 
-ssize_t pwrite(int fd, const void* buf, size_t n, off_t off) { return refuse_direct(fd, buf, n, off); }
-ssize_t pwrite64(int fd, const void* buf, size_t n, off_t off) { return refuse_direct(fd, buf, n, off); }
+static ssize_t write_vector_at(int fd, const struct iovec* iov, int n, off_t off)
+{
+    static ssize_t (*real)(int, const struct iovec*, int, off_t);
+    if (!real) {
+        real = (ssize_t (*)(int, const struct iovec*, int, off_t))dlsym(RTLD_NEXT, "pwritev64");
+    }
+    return refuse_direct(fd) ? -1 : real(fd, iov, n, off);
+}
+
+ssize_t pwrite(int fd, const void* buf, size_t n, off_t off) { return write_at(fd, buf, n, off); }
+ssize_t pwrite64(int fd, const void* buf, size_t n, off_t off) { return write_at(fd, buf, n, off); }
+ssize_t pwritev(int fd, const struct iovec* iov, int n, off_t off) { return write_vector_at(fd, iov, n, off); }
+ssize_t pwritev64(int fd, const struct iovec* iov, int n, off_t off) { return write_vector_at(fd, iov, n, off); }
 """
 
 REFUSE_DIRECT_CHILD = r"""
