@@ -58,6 +58,11 @@ class S3Sink final : public Sink
     ~S3Sink() override;
 
     void write(uint64_t offset, const uint8_t* data, size_t n) override;
+    /// All parts arrive at once: a write in several calls would let the
+    /// writes behind it pile up as early bytes while one of its calls
+    /// uploads a part.
+    void write_parts(uint64_t offset,
+                     std::span<const std::span<const uint8_t>> parts) override;
     void reserve(uint64_t bytes) override;
     void finalize() override;
 
@@ -313,6 +318,17 @@ S3Sink::reserve(uint64_t bytes)
 void
 S3Sink::write(uint64_t offset, const uint8_t* data, size_t n)
 {
+    const std::span<const uint8_t> part(data, n);
+    write_parts(offset, std::span(&part, 1));
+}
+
+void
+S3Sink::write_parts(uint64_t offset, std::span<const std::span<const uint8_t>> parts)
+{
+    size_t n = 0;
+    for (const auto& part : parts) {
+        n += part.size();
+    }
     std::vector<std::pair<int, std::vector<uint8_t>>> ready;
     {
         std::lock_guard lock(mutex_);
@@ -330,17 +346,27 @@ S3Sink::write(uint64_t offset, const uint8_t* data, size_t n)
                      client_.describe(key_), "' cannot take ", n, " bytes at offset ",
                      offset, " again");
             }
-            std::copy(data, data + n, head_.begin() + static_cast<ptrdiff_t>(offset - head_start));
+            auto at = head_.begin() + static_cast<ptrdiff_t>(offset - head_start);
+            for (const auto& part : parts) {
+                at = std::copy(part.begin(), part.end(), at);
+            }
             return;
         }
         if (offset > end_) {
-            early_[offset].assign(data, data + n);
+            auto& early = early_[offset];
+            early.clear();
+            early.reserve(n);
+            for (const auto& part : parts) {
+                early.insert(early.end(), part.begin(), part.end());
+            }
             return;
         }
         if (head_.capacity() == 0) {
             head_.reserve(part_size_); // one allocation per part, not a doubling series
         }
-        head_.insert(head_.end(), data, data + n);
+        for (const auto& part : parts) {
+            head_.insert(head_.end(), part.begin(), part.end());
+        }
         end_ += n;
         for (auto it = early_.begin(); it != early_.end() && it->first == end_;
              it = early_.erase(it)) {
