@@ -304,13 +304,6 @@ BloscPlanes::append(uint8_t* chunk,
     return append(chunk, chunk + end, size - end, end, plane, src);
 }
 
-size_t
-BloscPlanes::append_zeros(uint8_t* chunk, size_t end, size_t plane) const
-{
-    std::memcpy(chunk + end, zero_plane_.data() + lead(), zero_plane_.size() - lead());
-    return place(chunk, end, plane, zero_plane_.data(), zero_plane_.size());
-}
-
 void
 BloscPlanes::finish(uint8_t* chunk, size_t end) const
 {

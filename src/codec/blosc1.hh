@@ -99,10 +99,6 @@ class BloscPlanes
                   size_t plane,
                   const uint8_t* src) const;
 
-    /// Appends plane `plane` as zeros (padding past the array's edge); the
-    /// buffer has plane_room() bytes free after `end`.
-    size_t append_zeros(uint8_t* chunk, size_t end, size_t plane) const;
-
     /// Writes the header of a chunk whose planes all ended at `end` (its
     /// size).
     void finish(uint8_t* chunk, size_t end) const;
@@ -122,7 +118,8 @@ class BloscPlanes
     /// and offsets, then the plane's streams. Returns its size.
     size_t compress_plane(const uint8_t* src, uint8_t* out, size_t out_size) const;
 
-    /// A zero plane compressed alone, as compress_plane() makes it.
+    /// A zero plane compressed alone, as compress_plane() makes it (the
+    /// padding past the array's edge).
     const std::vector<uint8_t>& zero_plane() const noexcept { return zero_plane_; }
 
     /// Records in the chunk's offset table (`table`: its first begin()

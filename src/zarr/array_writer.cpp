@@ -121,6 +121,24 @@ finish_streaming_copies()
 #endif
 }
 
+/// A page-aligned scratch buffer of at least `n` bytes (rounded up to a
+/// page) for the calling worker thread, valid until its next call: grown
+/// once, then reused, so the steady state allocates nothing. Page aligned,
+/// so that a chunk compressed into it can go to disk by direct I/O.
+std::span<uint8_t>
+thread_scratch(size_t n)
+{
+    thread_local AlignedBytes scratch;
+    thread_local size_t size = 0;
+    if (size < n) {
+        scratch.reset();
+        size = 0;
+        scratch = allocate_aligned(round_up(n, kBufferAlignment));
+        size = round_up(n, kBufferAlignment);
+    }
+    return { scratch.get(), size };
+}
+
 /// Buffers warmed per job (see the ArrayWriter constructor).
 constexpr size_t kWarmStep = 4;
 
@@ -542,21 +560,13 @@ ArrayWriter::append_plane(PlaneChunk& chunk, const PlaneTask& task)
             chunk.end = p.append(table, chunk.segments[chunk.end / seg].data() + within,
                                  seg - within, chunk.end, task.plane, task.src);
         } else {
-            // One scratch buffer per worker thread, grown once.
-            thread_local AlignedBytes scratch;
-            thread_local size_t scratch_size = 0;
-            if (scratch_size < p.plane_scratch()) {
-                scratch.reset();
-                scratch_size = 0;
-                scratch = allocate_aligned(p.plane_scratch());
-                scratch_size = p.plane_scratch();
-            }
+            const std::span<uint8_t> scratch = thread_scratch(p.plane_scratch());
             size_t n = 0;
             {
                 ThreadPool::ComputeSlot slot(pool_);
-                n = p.compress_plane(task.src, scratch.get(), scratch_size);
+                n = p.compress_plane(task.src, scratch.data(), scratch.size());
             }
-            copy_in(task.plane, scratch.get(), n);
+            copy_in(task.plane, scratch.data(), n);
         }
         chunk.next_plane = task.plane + 1;
     }
@@ -693,26 +703,14 @@ ArrayWriter::write_chunk(const std::vector<uint64_t>& coords, Buffer& chunk)
         store_chunk(coords, std::span(&whole, 1), chunk.size());
         return;
     }
-    // One scratch buffer per worker thread, grown once: the steady state
-    // allocates nothing. Page aligned, so that a compressed chunk can go to
-    // disk by direct I/O.
-    thread_local AlignedBytes scratch;
-    thread_local size_t scratch_size = 0;
-    const size_t capacity =
-      round_up(codec::blosc_max_compressed_size(chunk.size()), kBufferAlignment);
-    if (scratch_size < capacity) {
-        scratch.reset();
-        scratch_size = 0;
-        scratch = allocate_aligned(capacity);
-        scratch_size = capacity;
-    }
+    const std::span<uint8_t> out =
+      thread_scratch(codec::blosc_max_compressed_size(chunk.size()));
     size_t n = 0;
     {
         ThreadPool::ComputeSlot slot(pool_);
         n = codec::blosc_compress(spec_.compression.blosc, chunk.data(), chunk.size(),
-                                  scratch.get(), scratch_size);
+                                  out.data(), out.size());
     }
-    const std::span<uint8_t> out(scratch.get(), scratch_size);
     store_chunk(coords, std::span(&out, 1), n);
 }
 

@@ -132,19 +132,23 @@ TEST_P(BloscPlanesAssembly, DecodesToThePlanesWithMissingOnesAsZeros)
     std::vector<uint8_t> chunk(plan->capacity(), 0xee);
     std::vector<uint8_t> apart(plan->plane_scratch(), 0xee);
     size_t end = plan->begin();
+    // A plane compressed alone (`head`, `n` bytes) copied in.
+    const auto copy_in = [&](size_t p, const uint8_t* head, size_t n) {
+        std::memcpy(chunk.data() + end, head + plan->lead(), n - plan->lead());
+        end = plan->place(chunk.data(), end, p, head, n);
+    };
+    const auto& zero = plan->zero_plane();
     for (size_t p = 0; p < 5; ++p) {
         const uint8_t* plane = expected.data() + p * plane_bytes;
         if (p == 2) {
-            end = plan->append_zeros(chunk.data(), end, p);
+            copy_in(p, zero.data(), zero.size());
         } else if (p % 2 == 1) {
-            const size_t n = plan->compress_plane(plane, apart.data(), apart.size());
-            std::memcpy(chunk.data() + end, apart.data() + plan->lead(), n - plan->lead());
-            end = plan->place(chunk.data(), end, p, apart.data(), n);
+            copy_in(p, apart.data(), plan->compress_plane(plane, apart.data(), apart.size()));
         } else {
             end = plan->append(chunk.data(), chunk.size(), end, p, plane);
         }
     }
-    end = plan->append_zeros(chunk.data(), end, 5);
+    copy_in(5, zero.data(), zero.size());
     ASSERT_LE(end, plan->capacity());
     plan->finish(chunk.data(), end);
 
