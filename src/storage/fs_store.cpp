@@ -342,6 +342,8 @@ class FilesystemStore final : public Store
         return (root_ / key).string();
     }
 
+    bool writes_in_place() const noexcept override { return true; }
+
   private:
     /// Fails if the store's directory was removed or replaced since the
     /// store was opened: recreating it would hide that what was written

@@ -77,6 +77,11 @@ class Store
 
     /// Where `key` lives, for messages (a path or URL).
     virtual std::string describe(const std::string& key) const = 0;
+
+    /// True where a sink's writes may come in any order and at any offset
+    /// at no extra cost (files); false where a sink holds back the bytes
+    /// that arrive ahead of a gap (S3 uploads parts front to back).
+    virtual bool writes_in_place() const noexcept { return false; }
 };
 
 /// A store rooted at directory `root`, created if missing. Throws

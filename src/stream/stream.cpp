@@ -135,7 +135,7 @@ Stream::Stream(const ZarrStreamSettings* settings)
     frame_capacity_ = geometry.frame_capacity();
     frames_per_slab_ = geometry.frames_per_slab();
     // Planes go to the workers with every frame: nothing to pace.
-    pace_period_ = writers_.front()->compresses_planes()
+    pace_period_ = writers_.front()->compresses_planes() || writers_.front()->writes_planes()
                      ? 1
                      : std::max<uint64_t>(1, frames_per_slab_ / geometry.groups_per_slab());
     staging_ = std::make_unique_for_overwrite<uint8_t[]>(frame_bytes_);

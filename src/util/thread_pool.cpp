@@ -141,9 +141,20 @@ ThreadPool::wait_idle()
 void
 ThreadPool::wait_for_bytes_at_most(size_t bytes)
 {
+    wait_for_lane_bytes(compute_lane_, bytes);
+}
+
+void
+ThreadPool::wait_for_io_bytes_at_most(size_t bytes)
+{
+    wait_for_lane_bytes(io_lane_, bytes);
+}
+
+void
+ThreadPool::wait_for_lane_bytes(Lane& lane, size_t bytes)
+{
     std::unique_lock lock(mutex_);
-    compute_lane_.space_ready.wait(
-      lock, [&] { return compute_lane_.bytes_in_flight <= bytes; });
+    lane.space_ready.wait(lock, [&] { return lane.bytes_in_flight <= bytes; });
 }
 
 void

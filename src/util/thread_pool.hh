@@ -63,7 +63,11 @@ class ThreadPool
     /// the budget is full.
     void wait_for_bytes_at_most(size_t bytes);
 
+    /// The same for the I/O jobs (submit_io()).
+    void wait_for_io_bytes_at_most(size_t bytes);
+
     size_t byte_budget() const noexcept { return byte_budget_; }
+    size_t io_budget() const noexcept { return io_budget_; }
 
     /// Threads running compute-lane jobs (submit(), try_submit()).
     unsigned n_threads() const noexcept { return compute_lane_.n_threads; }
@@ -109,6 +113,7 @@ class ThreadPool
     };
 
     void worker_loop(Lane& lane);
+    void wait_for_lane_bytes(Lane& lane, size_t bytes);
     bool idle() const noexcept; // mutex_ held
     void start(unsigned n, Lane& lane);
 

@@ -39,6 +39,15 @@ struct ArrayWriter::PlaneChunk
     uint32_t next_plane = 0;
 };
 
+struct ArrayWriter::RawChunk
+{
+    std::vector<uint64_t> coords;
+    std::shared_ptr<Shard> shard;
+    uint64_t offset = 0;                 // in the shard
+    uint64_t submitted = 0;              // planes handed out (appending thread)
+    std::atomic<uint64_t> stored{ 0 };   // planes written or counted as padding
+};
+
 struct ArrayWriter::PlaneBatch
 {
     std::shared_ptr<Buffer> staging; // the frame's planes (shared by batches)
@@ -67,6 +76,12 @@ constexpr size_t kMinDirectChunk = size_t{ 256 } << 10;
 
 /// Chunks handed to a worker in one job: at least this many bytes.
 constexpr uint64_t kMinJobBytes = uint64_t{ 1 } << 20;
+
+/// Uncompressed chunks written plane by plane: each request writes a
+/// chunk's planes of this many bytes at least (a few frames' worth). Direct
+/// writes of 128 KiB at scattered offsets ran at 60-80% of the disk here,
+/// those of 512 KiB at its full speed.
+constexpr uint64_t kMinPlaneWrite = uint64_t{ 512 } << 10;
 
 /// Copies `rows` rows of `row_bytes` between strided buffers. The chunk
 /// being filled is far larger than the caches and is read back only by a
@@ -254,6 +269,24 @@ ArrayWriter::ArrayWriter(ArraySpec spec,
         return;
     }
 
+    const uint64_t plane = plane_bytes_of(g);
+    const uint64_t planes_per_chunk = g.chunk_bytes() / plane;
+    if (!spec_.compression.enabled && spec_.version == ZarrVersion_3 &&
+        store_.writes_in_place() && plane % kBufferAlignment == 0 && planes_per_chunk > 1) {
+        // Every chunk has a fixed size and so a fixed place in its shard:
+        // its planes are written there as the frames arrive, and writes start
+        // with the first frames instead of when a slab of chunks completes.
+        write_group_ = std::min(planes_per_chunk, ceil_div(kMinPlaneWrite, plane));
+        open_raw_.resize(g.chunks_per_slab());
+        staging_ = BufferPool::create(tiles_.size() * write_group_ * plane, kStagedFrames);
+        for (unsigned i = 0; i < pool_.n_threads(); ++i) {
+            warm_in_steps(pool_, staging_, kStagedFrames);
+        }
+        log::debug("array '", spec_.key, "': chunks written plane by plane (",
+                   write_group_, " frames of ", plane, "-byte planes per write)");
+        return;
+    }
+
     open_.resize(g.chunks_per_slab());
     // Keep enough idle buffers to refill a whole slab without allocating.
     buffers_ = BufferPool::create(g.chunk_bytes(), 2 * g.chunks_per_slab());
@@ -319,6 +352,8 @@ ArrayWriter::append_frame(const uint8_t* frame)
     ++frames_;
     if (planes_) {
         scatter_planes(frame);
+    } else if (write_group_ != 0) {
+        stage_raw_planes(frame);
     } else {
         scatter(frame);
     }
@@ -412,21 +447,9 @@ ArrayWriter::scatter_planes(const uint8_t* frame)
     const size_t plane_bytes = planes_->plane_bytes();
     const auto plane = static_cast<uint32_t>(local_bytes / plane_bytes);
 
-    // The frame's planes, back to back in tile order. A tile at the right
-    // or bottom edge of the frame covers only part of its chunk's plane:
-    // the rest is zeros.
+    // The frame's planes, back to back in tile order.
     auto staging = std::make_shared<Buffer>(staging_->acquire());
-    for (size_t i = 0; i < tiles_.size(); ++i) {
-        const Tile& tile = tiles_[i];
-        uint8_t* dst = staging->data() + i * plane_bytes;
-        if (tile.rows * chunk_row_bytes_ != plane_bytes ||
-            tile.row_bytes != chunk_row_bytes_) {
-            std::memset(dst, 0, plane_bytes);
-        }
-        copy_rows(dst, chunk_row_bytes_, frame + tile.src_offset, frame_row_bytes_,
-                  tile.rows, tile.row_bytes);
-    }
-    finish_streaming_copies();
+    stage_planes(frame, staging->data(), 1);
     ++scattered_;
 
     const auto new_batch = [&] {
@@ -457,6 +480,141 @@ ArrayWriter::scatter_planes(const uint8_t* frame)
         }
     }
     submit_planes(std::move(batch));
+}
+
+void
+ArrayWriter::stage_planes(const uint8_t* frame, uint8_t* dst, size_t stride) const
+{
+    // A tile at the right or bottom edge of the frame covers only part of
+    // its chunk's plane: the rest is zeros.
+    const uint64_t plane_bytes = plane_bytes_of(geometry_);
+    for (size_t i = 0; i < tiles_.size(); ++i) {
+        const Tile& tile = tiles_[i];
+        uint8_t* plane = dst + i * stride * plane_bytes;
+        if (tile.rows * chunk_row_bytes_ != plane_bytes ||
+            tile.row_bytes != chunk_row_bytes_) {
+            std::memset(plane, 0, plane_bytes);
+        }
+        copy_rows(plane, chunk_row_bytes_, frame + tile.src_offset, frame_row_bytes_,
+                  tile.rows, tile.row_bytes);
+    }
+    finish_streaming_copies();
+}
+
+void
+ArrayWriter::stage_raw_planes(const uint8_t* frame)
+{
+    const auto [base, local_bytes, completes] = place_frame();
+    const uint64_t plane_bytes = plane_bytes_of(geometry_);
+    // A group holds consecutive planes of the same chunks; a frame of other
+    // chunks (t/c/z/y/x with several channels per chunk) starts a new one.
+    if (group_ && (base != group_base_ ||
+                   local_bytes != group_local_bytes_ + group_frames_ * plane_bytes)) {
+        write_group(false);
+    }
+    if (!group_) {
+        group_ = std::make_shared<Buffer>(staging_->acquire());
+        group_base_ = base;
+        group_local_bytes_ = local_bytes;
+        group_frames_ = 0;
+    }
+    // Pace the caller: the group's writes will need room in the I/O
+    // budget; wait for a frame's share of it on every frame, instead of
+    // for all of it on the frame that completes the group.
+    const size_t share = static_cast<size_t>((group_frames_ + 1) * group_->size() / write_group_);
+    const size_t budget = pool_.io_budget();
+    pool_.wait_for_io_bytes_at_most(budget > share ? budget - share : 0);
+    // Each chunk's planes of the group together: one write per chunk.
+    stage_planes(frame, group_->data() + group_frames_ * plane_bytes, write_group_);
+    ++group_frames_;
+    ++scattered_;
+    if (completes || group_frames_ == write_group_) {
+        write_group(completes);
+    }
+}
+
+void
+ArrayWriter::write_group(bool completes)
+{
+    const auto& g = geometry_;
+    const uint64_t plane_bytes = plane_bytes_of(g);
+    const uint64_t planes_per_chunk = g.chunk_bytes() / plane_bytes;
+    const uint64_t n = group_frames_ * plane_bytes;
+    struct Write
+    {
+        std::shared_ptr<RawChunk> chunk;
+        const uint8_t* src;
+        uint64_t at;      // offset in the shard
+        uint64_t planes;  // planes this write stores, padding included
+    };
+    const std::shared_ptr<Buffer> staging = std::move(group_);
+    auto batch = std::make_shared<std::vector<Write>>();
+    const auto submit = [&] {
+        const size_t bytes = static_cast<size_t>(batch->size() * n);
+        pool_.submit_io(
+          [this, staging, batch, n] {
+              for (const Write& w : *batch) {
+                  if (errors_.failed()) {
+                      return; // the stream already failed
+                  }
+                  w.chunk->shard->sink->write(w.at, w.src, n);
+                  raw_planes_stored(*w.chunk, w.planes);
+              }
+          },
+          bytes);
+        batch = std::make_shared<std::vector<Write>>();
+    };
+    for (size_t i = 0; i < tiles_.size(); ++i) {
+        const uint64_t slab_index = group_base_ + tiles_[i].slab_offset;
+        auto& open = open_raw_[slab_index];
+        if (!open) {
+            auto chunk = std::make_shared<RawChunk>();
+            chunk->coords = g.chunk_coords(open_slab_, slab_index);
+            try {
+                chunk->shard = shard_for(shard_of(chunk->coords));
+            } catch (...) {
+                errors_.record_current(); // the next append reports it
+                return;
+            }
+            // In the shard, the chunks inside the array, in index order;
+            // the index follows the last of them.
+            chunk->offset = g.rank_in_shard(chunk->coords) * g.chunk_bytes();
+            const uint64_t end = chunk->offset + g.chunk_bytes();
+            uint64_t was = chunk->shard->end.load();
+            while (was < end && !chunk->shard->end.compare_exchange_weak(was, end)) {
+            }
+            open = std::move(chunk);
+        }
+        open->submitted += group_frames_;
+        uint64_t planes = group_frames_;
+        if (completes) {
+            // Planes past the array's edge in an outer dimension are never
+            // written: the shard's space reads as zeros.
+            planes += planes_per_chunk - open->submitted;
+        }
+        batch->push_back(Write{ .chunk = open,
+                                .src = staging->data() + i * write_group_ * plane_bytes,
+                                .at = open->offset + group_local_bytes_,
+                                .planes = planes });
+        if (completes) {
+            open.reset();
+        }
+        if (batch->size() * n >= kMinJobBytes) {
+            submit();
+        }
+    }
+    if (!batch->empty()) {
+        submit();
+    }
+}
+
+void
+ArrayWriter::raw_planes_stored(RawChunk& chunk, uint64_t planes)
+{
+    const uint64_t planes_per_chunk = geometry_.chunk_bytes() / plane_bytes_of(geometry_);
+    if (chunk.stored.fetch_add(planes) + planes == planes_per_chunk) {
+        chunk_stored(chunk.coords, chunk.shard, chunk.offset, geometry_.chunk_bytes());
+    }
 }
 
 void
@@ -602,6 +760,24 @@ ArrayWriter::append_plane(PlaneChunk& chunk, const PlaneTask& task)
 void
 ArrayWriter::flush()
 {
+    if (write_group_ != 0) {
+        // Complete every open chunk: its missing planes are never written.
+        staging_->stop_warming();
+        if (group_) {
+            write_group(false);
+        }
+        const uint64_t planes_per_chunk =
+          geometry_.chunk_bytes() / plane_bytes_of(geometry_);
+        for (auto& open : open_raw_) {
+            if (open && !errors_.failed()) {
+                const uint64_t missing = planes_per_chunk - open->submitted;
+                open->submitted = planes_per_chunk;
+                raw_planes_stored(*open, missing);
+            }
+            open.reset();
+        }
+        return;
+    }
     if (planes_) {
         // Complete every open chunk; missing planes are zeros.
         staging_->stop_warming();
@@ -743,11 +919,7 @@ ArrayWriter::store_chunk(const std::vector<uint64_t>& coords,
         return;
     }
 
-    std::vector<uint64_t> shard_coords(coords.size());
-    for (size_t d = 0; d < coords.size(); ++d) {
-        shard_coords[d] = coords[d] / geometry_.shard_chunks()[d];
-    }
-    auto shard = shard_for(shard_coords);
+    auto shard = shard_for(shard_of(coords));
 
     // A large compressed chunk is placed on an aligned offset and its last
     // block zero-filled, so that it too bypasses the page cache: copying it
@@ -780,6 +952,15 @@ ArrayWriter::store_chunk(const std::vector<uint64_t>& coords,
         offset = shard->end.fetch_add(n);
     }
     shard->sink->write_parts(offset, parts);
+    chunk_stored(coords, shard, offset, n);
+}
+
+void
+ArrayWriter::chunk_stored(const std::vector<uint64_t>& coords,
+                          const std::shared_ptr<Shard>& shard,
+                          uint64_t offset,
+                          uint64_t n)
+{
     bool complete = false;
     {
         std::lock_guard lock(shard->mutex);
@@ -789,8 +970,18 @@ ArrayWriter::store_chunk(const std::vector<uint64_t>& coords,
         complete = ++shard->written == shard->expected;
     }
     if (complete) {
-        finish_shard(shard_coords, *shard);
+        finish_shard(shard_of(coords), *shard);
     }
+}
+
+std::vector<uint64_t>
+ArrayWriter::shard_of(const std::vector<uint64_t>& chunk) const
+{
+    std::vector<uint64_t> shard(chunk.size());
+    for (size_t d = 0; d < chunk.size(); ++d) {
+        shard[d] = chunk[d] / geometry_.shard_chunks()[d];
+    }
+    return shard;
 }
 
 std::shared_ptr<ArrayWriter::Shard>

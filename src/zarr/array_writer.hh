@@ -51,6 +51,11 @@ class ArrayWriter
     /// plane_plan()), or whole when complete.
     bool compresses_planes() const noexcept { return planes_.has_value(); }
 
+    /// Uncompressed chunks written plane by plane, in place in their shards,
+    /// as frames arrive (v3 in a store that writes in place, planes of whole
+    /// pages), instead of whole when complete.
+    bool writes_planes() const noexcept { return write_group_ != 0; }
+
     /// How chunks of `spec` are compressed plane by plane, or nullopt if
     /// they are compressed whole: Blosc with a level above 0, chunks of more
     /// than one frame each, planes of at least 4 KiB.
@@ -112,6 +117,7 @@ class ArrayWriter
         const uint8_t* src;  // the plane (staging); nullptr: none (padding)
     };
     struct PlaneBatch;
+    struct RawChunk;
 
     /// Where the next frame goes: the slab index of its first tile, its
     /// byte offset inside each chunk, and whether it completes its group.
@@ -124,6 +130,21 @@ class ArrayWriter
     Placement place_frame();
     void scatter(const uint8_t* frame); // nullptr: zeros
     void scatter_planes(const uint8_t* frame);
+    /// Copies the frame's planes to `dst`: tile i's at i * stride planes.
+    void stage_planes(const uint8_t* frame, uint8_t* dst, size_t stride) const;
+    void stage_raw_planes(const uint8_t* frame);
+    /// Hands the staged group's planes to the I/O threads; `completes`:
+    /// its last frame completes its chunks.
+    void write_group(bool completes);
+    /// Counts `planes` more planes of `chunk` as stored (written, or
+    /// padding that is never written: the shard's space reads as zeros).
+    void raw_planes_stored(RawChunk& chunk, uint64_t planes);
+    /// Records a chunk stored at `offset` in its shard; finishes the shard
+    /// when that was its last chunk.
+    void chunk_stored(const std::vector<uint64_t>& coords,
+                      const std::shared_ptr<Shard>& shard,
+                      uint64_t offset,
+                      uint64_t n);
     void submit_planes(std::shared_ptr<PlaneBatch> batch);
     void run_plane_task(const PlaneTask& task);
     void append_plane(PlaneChunk& chunk, const PlaneTask& task);
@@ -140,6 +161,8 @@ class ArrayWriter
                      size_t n);
     /// Bytes of each segment of a chunk compressed plane by plane.
     static size_t segment_bytes(const codec::BloscPlanes& planes);
+    /// Coordinates of the shard holding `chunk`.
+    std::vector<uint64_t> shard_of(const std::vector<uint64_t>& chunk) const;
     std::shared_ptr<Shard> shard_for(const std::vector<uint64_t>& shard);
     void finish_shard(const std::vector<uint64_t>& key, Shard& shard);
     std::string chunk_key(const std::vector<uint64_t>& coords, bool v3) const;
@@ -169,6 +192,16 @@ class ArrayWriter
     std::shared_ptr<BufferPool> segments_; // parts of encoded chunks
     size_t segment_bytes_ = 0;
     std::vector<std::shared_ptr<PlaneChunk>> open_planes_; // by slab index
+
+    // Uncompressed chunks written plane by plane: a group of up to
+    // write_group_ frames is staged with each chunk's planes together, and
+    // written with one request per chunk at its place in the shard.
+    uint64_t write_group_ = 0;            // 0: chunks are written whole
+    std::shared_ptr<Buffer> group_;        // the group being staged
+    uint64_t group_frames_ = 0;           // frames in group_
+    uint64_t group_base_ = 0;             // placement of its first frame
+    uint64_t group_local_bytes_ = 0;
+    std::vector<std::shared_ptr<RawChunk>> open_raw_; // by slab index
     uint64_t open_slab_ = 0;           // append-chunk index of open_
     std::atomic<uint64_t> frames_{ 0 }; // frames appended by the caller
     uint64_t scattered_ = 0;           // frames scattered, padding included

@@ -114,6 +114,20 @@ Geometry::index_in_shard(const std::vector<uint64_t>& chunk) const noexcept
 }
 
 uint64_t
+Geometry::rank_in_shard(const std::vector<uint64_t>& chunk) const noexcept
+{
+    uint64_t rank = 0;
+    for (size_t d = 0; d < ndim(); ++d) {
+        const uint64_t first = chunk[d] / shard_chunks_[d] * shard_chunks_[d];
+        const uint64_t here = chunk_counts_[d] == 0
+                                ? shard_chunks_[d]
+                                : std::min(shard_chunks_[d], chunk_counts_[d] - first);
+        rank = rank * here + chunk[d] % shard_chunks_[d];
+    }
+    return rank;
+}
+
+uint64_t
 Geometry::groups_per_slab() const noexcept
 {
     uint64_t groups = 1;

@@ -77,6 +77,11 @@ class Geometry
     /// Index of `chunk` inside its shard, in C order over shard_chunks().
     uint64_t index_in_shard(const std::vector<uint64_t>& chunk) const noexcept;
 
+    /// Position of `chunk` among the chunks of its shard that lie inside
+    /// the array (chunks_expected_in_shard()), in C order: index_in_shard()
+    /// with the chunks past the array's edges left out.
+    uint64_t rank_in_shard(const std::vector<uint64_t>& chunk) const noexcept;
+
   private:
     size_t bpe_;
     std::vector<uint64_t> sizes_;

@@ -112,6 +112,22 @@ INSTANTIATE_TEST_SUITE_P(
     // bounded append of 5 chunks, shards of 3: last t-shard holds 2
     ShardCase{ { { 9, 2, 3 }, { 4, 4, 1 }, { 4, 4, 1 } }, { 1, 0, 0 }, 2 }));
 
+TEST(Geometry, RankInShardLeavesOutChunksPastTheEdges)
+{
+    // y: 5 chunks in shards of 2 (the last y-shard holds 1); x: 7 chunks in
+    // shards of 3 (the last x-shard holds 1); t unbounded, shards of 2.
+    const Geometry g(dims({ { 0, 1, 2 }, { 10, 2, 2 }, { 14, 2, 3 } }), 1);
+    EXPECT_EQ(g.rank_in_shard({ 0, 0, 0 }), 0u);
+    EXPECT_EQ(g.rank_in_shard({ 0, 1, 2 }), 5u);  // as index_in_shard inside
+    EXPECT_EQ(g.rank_in_shard({ 1, 0, 0 }), 6u);
+    EXPECT_EQ(g.rank_in_shard({ 0, 4, 0 }), 0u);  // last y-shard: one row
+    EXPECT_EQ(g.rank_in_shard({ 0, 4, 2 }), 2u);
+    EXPECT_EQ(g.rank_in_shard({ 1, 4, 1 }), 4u);  // 3 chunks per t there
+    EXPECT_EQ(g.rank_in_shard({ 0, 1, 6 }), 1u);  // last x-shard: one column
+    EXPECT_EQ(g.rank_in_shard({ 1, 4, 6 }), 1u);  // the corner shard: 1 x 1 x 1
+    EXPECT_EQ(g.chunks_expected_in_shard({ 0, 2, 2 }), 2u);
+}
+
 TEST(Geometry, IndexInShardIsCOrder)
 {
     const Geometry g(dims({ { 0, 1, 2 }, { 8, 2, 2 }, { 12, 2, 3 } }), 1);

@@ -1,0 +1,151 @@
+"""Uncompressed v3 chunks written plane by plane, in place in their shards, as
+the frames arrive (a filesystem store; planes of whole 4 KiB pages; chunks of
+several frames): what readers see at every edge, for every type and any split
+of the appends; where each chunk lies in its shard; and the cases that write
+whole chunks instead. Each test checks from the debug log which path the
+stream took."""
+
+from __future__ import annotations
+
+import itertools
+import math
+
+import numpy as np
+import pytest
+
+import acquire_zarr as aqz
+from streamkit import (DTYPES, array_path, assert_readers_see, dims, expected_array,
+                       random_frames, shard_index, stream)
+
+V2, V3 = aqz.ZarrVersion.V2, aqz.ZarrVersion.V3
+SAID = "chunks written plane by plane"
+
+GEOMETRIES = [
+    # y and x ragged at the frame's edges (planes zero-padded); the last
+    # t-chunk holds 2 of 5 frames; the last y-shard holds 1 of 2 chunks
+    ("tyx-ragged", dims(("t", 0, 5, 2), ("y", 150, 64, 2), ("x", 130, 64, 2)), 12),
+    # 128 KiB planes: a chunk of 6 frames is written in groups of 4 and 2
+    ("tyx-groups", dims(("t", 0, 6, 1), ("y", 300, 256, 1), ("x", 260, 256, 2)), 15),
+    # z of 7 in chunks of 3: the last z-chunk misses a plane inside it, and
+    # the last z-shard holds one chunk
+    ("tzyx-missing-planes", dims(("t", 0, 2, 1), ("z", 7, 3, 2), ("y", 70, 64, 1), ("x", 64, 64, 1)), 7 * 3 + 4),
+    # two channels per chunk: consecutive frames belong to different chunks
+    ("tczyx", dims(("t", 0, 1, 1), ("c", 3, 2, 1), ("z", 5, 2, 2), ("y", 64, 64, 1), ("x", 96, 64, 2)), 15 * 2 + 7),
+    ("zyx-bounded", dims(("z", 11, 4, 2), ("y", 64, 64, 1), ("x", 64, 64, 1)), 11),
+]
+
+
+@pytest.fixture
+def debug_log():
+    before = aqz.get_log_level()
+    aqz.set_log_level(aqz.LogLevel.DEBUG)
+    yield
+    aqz.set_log_level(before)
+
+
+def frames_for(d, n: int, dtype=np.uint16, seed: int = 0) -> np.ndarray:
+    return random_frames(n, d[-2].array_size_px, d[-1].array_size_px, dtype, seed=seed)
+
+
+def check_layout(store, d, n_frames: int, itemsize: int) -> None:
+    """Every shard holds its chunks at (their rank among the shard's chunks
+    inside the array) x (chunk bytes), then the index. Only the last row of
+    an unbounded array, which the frames may not fill, may miss chunks."""
+    chunk = [x.chunk_size_px for x in d]
+    shard = [x.shard_size_chunks for x in d]
+    sizes = [x.array_size_px for x in d]
+    partial_row = None
+    if sizes[0] == 0:  # unbounded append dimension: as far as the frames go
+        inner = math.prod(sizes[1:-2])
+        sizes[0] = math.ceil(n_frames / inner)
+        row_frames = inner * chunk[0] * shard[0]
+        if n_frames % row_frames:
+            partial_row = n_frames // row_frames
+    chunk_bytes = math.prod(chunk) * itemsize
+    counts = [math.ceil(s / c) for s, c in zip(sizes, chunk)]
+    shard_counts = [math.ceil(c / s) for c, s in zip(counts, shard)]
+    checked = 0
+    for key in itertools.product(*(range(s) for s in shard_counts)):
+        path = array_path(store) / "c" / "/".join(map(str, key))
+        if key[0] == partial_row and not path.exists():
+            continue
+        data = path.read_bytes()
+        index = shard_index(data, math.prod(shard))
+        # the chunks of this shard inside the array, in index (C) order
+        inside = [all(k * s + j < c for k, s, j, c in zip(key, shard, local, counts))
+                  for local in itertools.product(*(range(s) for s in shard))]
+        rank, end = 0, 0
+        for present, (offset, nbytes) in zip(inside, index):
+            if present and (offset, nbytes) != (2**64 - 1, 2**64 - 1):
+                assert (offset, nbytes) == (rank * chunk_bytes, chunk_bytes), path
+                end = max(end, offset + nbytes)
+            else:
+                assert present and key[0] == partial_row or not present, path
+                assert (offset, nbytes) == (2**64 - 1, 2**64 - 1), path
+            rank += present
+        assert len(data) == end + 16 * math.prod(shard) + 4, path
+        checked += 1
+    assert checked > 0
+
+
+def check_round_trip(tmp_path, capfd, d, frames, pieces=None):
+    store = tmp_path / "s.zarr"
+    stream(store, d, frames, pieces=pieces)
+    assert SAID in capfd.readouterr().err
+    assert_readers_see(array_path(store), expected_array(frames, d), V3)
+    check_layout(store, d, len(frames), frames.dtype.itemsize)
+
+
+@pytest.mark.parametrize("name,d,n", GEOMETRIES, ids=[g[0] for g in GEOMETRIES])
+def test_edges_round_trip_and_chunks_lie_in_place(tmp_path, capfd, debug_log, name, d, n):
+    check_round_trip(tmp_path, capfd, d, frames_for(d, n, seed=n))
+
+
+@pytest.mark.parametrize("dtype", DTYPES, ids=lambda t: np.dtype(t).name)
+def test_every_dtype_round_trips(tmp_path, capfd, debug_log, dtype):
+    # 64 x 64 planes: 4 KiB for 1-byte types, up to 32 KiB for 8-byte ones
+    name, d, n = GEOMETRIES[0]
+    check_round_trip(tmp_path, capfd, d, frames_for(d, n, dtype, seed=3))
+
+
+@pytest.mark.parametrize("split", ["thirds", "odd-pieces", "frames-at-once"])
+def test_any_split_of_the_appends(tmp_path, capfd, debug_log, split):
+    name, d, n = GEOMETRIES[1]
+    frames = frames_for(d, n, seed=11)
+    total, frame = frames.nbytes, frames[0].nbytes
+    if split == "thirds":
+        pieces = [frame // 3, frame // 3, total - 2 * (frame // 3)]
+    elif split == "odd-pieces":
+        pieces, left, size = [], total, 1
+        while left:
+            take = min(size, left)
+            pieces.append(take)
+            left -= take
+            size = size * 7 % 400001 + 1
+    else:
+        pieces = [5 * frame, 9 * frame, total - 14 * frame]
+    check_round_trip(tmp_path, capfd, d, frames, pieces=pieces)
+
+
+def test_no_frames_leave_no_shards(tmp_path, capfd, debug_log):
+    name, d, n = GEOMETRIES[0]
+    store = tmp_path / "s.zarr"
+    stream(store, d, frames_for(d, 0))
+    assert SAID in capfd.readouterr().err
+    assert not (array_path(store) / "c").exists()
+
+
+@pytest.mark.parametrize("case", ["v2", "planes-not-whole-pages", "one-frame-chunks"])
+def test_other_chunks_are_written_whole(tmp_path, capfd, debug_log, case):
+    d, version = GEOMETRIES[0][1], V3
+    if case == "v2":
+        version = V2
+    elif case == "planes-not-whole-pages":  # 50 x 50 x 2 bytes
+        d = dims(("t", 0, 5, 2), ("y", 150, 50, 2), ("x", 130, 50, 2))
+    else:
+        d = dims(("t", 0, 1, 2), ("y", 150, 64, 2), ("x", 130, 64, 2))
+    frames = frames_for(d, 12, seed=2)
+    store = tmp_path / "s.zarr"
+    stream(store, d, frames, version=version)
+    assert SAID not in capfd.readouterr().err
+    assert_readers_see(array_path(store), expected_array(frames, d), version)
