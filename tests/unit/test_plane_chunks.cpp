@@ -13,6 +13,7 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
@@ -298,3 +299,61 @@ INSTANTIATE_TEST_SUITE_P(
              "_shuffle" + std::to_string(std::get<1>(p.param)) + "_t" +
              std::to_string(std::get<2>(p.param).chunk_t);
   });
+
+// Uncompressed v3 chunks written plane by plane in place (the same frames,
+// pool and budgets): every chunk lies at its rank in its shard and holds its
+// frames, zeros past the edges included.
+TEST(RawPlaneChunks, EveryChunkHoldsItsFramesInPlace)
+{
+    for (const Layout layout : { kShort, kTall }) {
+        const fs::path root = fs::temp_directory_path() /
+                              ("az-raw-plane-chunks-" + std::to_string(::getpid()) + "-" +
+                               std::to_string(layout.chunk_t));
+        fs::remove_all(root);
+        std::vector<std::vector<uint16_t>> frames;
+        for (int t = 0; t < layout.frames; ++t) {
+            frames.push_back(frame(t));
+        }
+        auto store = storage::make_filesystem_store(root.string());
+        FirstError errors;
+        {
+            ThreadPool pool(8, 16, 32 << 10, errors, 2, 2, 64 << 10);
+            ArraySpec s = spec(ZarrVersion_3, 0, layout.chunk_t);
+            s.compression.enabled = false;
+            ArrayWriter writer(s, *store, pool, errors);
+            EXPECT_TRUE(writer.writes_planes());
+            for (const auto& f : frames) {
+                writer.append_frame(reinterpret_cast<const uint8_t*>(f.data()));
+            }
+            writer.flush();
+            pool.wait_idle();
+            ASSERT_FALSE(errors.failed());
+            writer.finalize_shards();
+        }
+        const uint64_t chunk_bytes = layout.chunk_t * kChunkYX * kChunkYX * 2;
+        const uint64_t chunks_t = (frames.size() + layout.chunk_t - 1) / layout.chunk_t;
+        for (uint64_t ct = 0; ct < chunks_t; ++ct) {
+            for (uint64_t cy = 0; cy < 3; ++cy) {
+                for (uint64_t cx = 0; cx < 3; ++cx) {
+                    // Shards of 1x2x2 chunks; the last shard row and column
+                    // hold one chunk across.
+                    const std::string shard =
+                      slurp(root / "0" / "c" / std::to_string(ct) / std::to_string(cy / 2) /
+                            std::to_string(cx / 2));
+                    const uint64_t across = cx / 2 == 1 ? 1 : 2;
+                    const uint64_t rank = (cy % 2) * across + cx % 2;
+                    const size_t i = (cy % 2) * 2 + cx % 2;
+                    const size_t index_at = shard.size() - (16 * 4 + 4);
+                    ASSERT_EQ(le64(shard, index_at + 16 * i), rank * chunk_bytes);
+                    ASSERT_EQ(le64(shard, index_at + 16 * i + 8), chunk_bytes);
+                    const std::string bytes = shard.substr(rank * chunk_bytes, chunk_bytes);
+                    std::vector<uint16_t> chunk(chunk_bytes / 2);
+                    std::memcpy(chunk.data(), bytes.data(), chunk_bytes);
+                    EXPECT_EQ(chunk, expected_chunk(frames, layout.chunk_t, ct, cy, cx))
+                      << "chunk " << ct << "/" << cy << "/" << cx;
+                }
+            }
+        }
+        fs::remove_all(root);
+    }
+}
