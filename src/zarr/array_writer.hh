@@ -6,7 +6,9 @@
 // scattered into a staging buffer of planes instead, which the workers
 // compress into each chunk's encoded bytes as the frames arrive (held in
 // pooled segments that the chunk takes as it grows); a complete chunk is
-// then only written.
+// then only written. Where uncompressed v3 chunks are written plane by plane
+// (writes_planes()), a few frames' planes are staged with each chunk's
+// together and written straight to the chunk's fixed place in its shard.
 #pragma once
 
 #include "../storage/store.hh"
