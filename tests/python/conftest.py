@@ -52,3 +52,14 @@ def fault_proxy(s3_server):
     yield make
     for proxy in proxies:
         proxy.close()
+
+
+@pytest.fixture
+def debug_log():
+    """The library's debug log on stderr for the test (it says which path a
+    stream took)."""
+    import acquire_zarr as aqz
+    before = aqz.get_log_level()
+    aqz.set_log_level(aqz.LogLevel.DEBUG)
+    yield
+    aqz.set_log_level(before)

@@ -88,6 +88,25 @@ def stream(path: Path, dimensions, frames: np.ndarray, pieces: Optional[Iterable
     return s
 
 
+def split_appends(split: str, frames: np.ndarray) -> list[int]:
+    """Sizes of appends covering `frames`: "thirds" (a frame in three, then
+    the rest at once), "odd-pieces" (a run of sizes unrelated to frames) or
+    "frames-at-once" (several whole frames per append)."""
+    total, frame = frames.nbytes, frames[0].nbytes
+    if split == "thirds":
+        return [frame // 3, frame // 3, total - 2 * (frame // 3)]
+    if split == "odd-pieces":
+        pieces, left, size = [], total, 1
+        while left:
+            take = min(size, left)
+            pieces.append(take)
+            left -= take
+            size = size * 7 % (4 * frame + 1) + 1
+        return pieces
+    assert split == "frames-at-once", split
+    return [5 * frame, 9 * frame, total - 14 * frame]
+
+
 def array_path(store: Path, output_key: str = "", multiscale: bool = False) -> Path:
     if not output_key:
         return store / "0"

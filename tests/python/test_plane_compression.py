@@ -11,7 +11,7 @@ import pytest
 
 import acquire_zarr as aqz
 from streamkit import (DTYPES, array_path, assert_readers_see, blosc, dims, expected_array,
-                       random_frames, stream)
+                       random_frames, split_appends, stream)
 from test_multiscale import METHODS, check_pyramid
 
 V2, V3 = aqz.ZarrVersion.V2, aqz.ZarrVersion.V3
@@ -25,14 +25,6 @@ GEOMETRIES = [
     ("tczyx", dims(("t", 0, 1, 1), ("c", 3, 2, 1), ("z", 5, 2, 2), ("y", 64, 64, 1), ("x", 96, 64, 2)), 15 * 2 + 7),
     ("zyx-bounded", dims(("z", 11, 4, 2), ("y", 64, 64, 1), ("x", 64, 64, 1)), 11),
 ]
-
-
-@pytest.fixture
-def debug_log():
-    before = aqz.get_log_level()
-    aqz.set_log_level(aqz.LogLevel.DEBUG)
-    yield
-    aqz.set_log_level(before)
 
 
 def mixed_frames(n: int, height: int, width: int, dtype, seed: int) -> np.ndarray:
@@ -73,20 +65,8 @@ def test_every_dtype_round_trips(tmp_path, capfd, debug_log, version, dtype):
 def test_any_split_of_the_appends(tmp_path, capfd, debug_log, split):
     name, d, n = GEOMETRIES[1]
     frames = mixed_frames(n, 70, 64, np.uint16, seed=11)
-    total = frames.nbytes
-    frame = frames[0].nbytes
-    if split == "thirds":
-        pieces = [frame // 3, frame // 3, total - 2 * (frame // 3)]
-    elif split == "odd-pieces":
-        pieces, left, size = [], total, 1
-        while left:
-            take = min(size, left)
-            pieces.append(take)
-            left -= take
-            size = size * 7 % 40001 + 1
-    else:
-        pieces = [5 * frame, 9 * frame, total - 14 * frame]
-    check_round_trip(tmp_path, capfd, d, frames, V3, blosc("lz4", 1, 1), pieces=pieces)
+    check_round_trip(tmp_path, capfd, d, frames, V3, blosc("lz4", 1, 1),
+                     pieces=split_appends(split, frames))
 
 
 @pytest.mark.parametrize("version", [V2, V3], ids=["v2", "v3"])

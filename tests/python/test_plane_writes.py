@@ -15,32 +15,20 @@ import pytest
 
 import acquire_zarr as aqz
 from streamkit import (DTYPES, array_path, assert_readers_see, dims, expected_array,
-                       random_frames, shard_index, stream)
+                       random_frames, shard_index, split_appends, stream)
+from test_plane_compression import GEOMETRIES as COMPRESSED_GEOMETRIES
 
 V2, V3 = aqz.ZarrVersion.V2, aqz.ZarrVersion.V3
 SAID = "chunks written plane by plane"
 
+# The geometries of the compressed-planes tests (ragged y/x and shards,
+# missing planes, two channels per chunk, bounded), and 128 KiB planes: a
+# chunk of 6 frames is then written in groups of 4 and 2.
 GEOMETRIES = [
-    # y and x ragged at the frame's edges (planes zero-padded); the last
-    # t-chunk holds 2 of 5 frames; the last y-shard holds 1 of 2 chunks
-    ("tyx-ragged", dims(("t", 0, 5, 2), ("y", 150, 64, 2), ("x", 130, 64, 2)), 12),
-    # 128 KiB planes: a chunk of 6 frames is written in groups of 4 and 2
+    COMPRESSED_GEOMETRIES[0],
     ("tyx-groups", dims(("t", 0, 6, 1), ("y", 300, 256, 1), ("x", 260, 256, 2)), 15),
-    # z of 7 in chunks of 3: the last z-chunk misses a plane inside it, and
-    # the last z-shard holds one chunk
-    ("tzyx-missing-planes", dims(("t", 0, 2, 1), ("z", 7, 3, 2), ("y", 70, 64, 1), ("x", 64, 64, 1)), 7 * 3 + 4),
-    # two channels per chunk: consecutive frames belong to different chunks
-    ("tczyx", dims(("t", 0, 1, 1), ("c", 3, 2, 1), ("z", 5, 2, 2), ("y", 64, 64, 1), ("x", 96, 64, 2)), 15 * 2 + 7),
-    ("zyx-bounded", dims(("z", 11, 4, 2), ("y", 64, 64, 1), ("x", 64, 64, 1)), 11),
+    *COMPRESSED_GEOMETRIES[1:],
 ]
-
-
-@pytest.fixture
-def debug_log():
-    before = aqz.get_log_level()
-    aqz.set_log_level(aqz.LogLevel.DEBUG)
-    yield
-    aqz.set_log_level(before)
 
 
 def frames_for(d, n: int, dtype=np.uint16, seed: int = 0) -> np.ndarray:
@@ -112,19 +100,7 @@ def test_every_dtype_round_trips(tmp_path, capfd, debug_log, dtype):
 def test_any_split_of_the_appends(tmp_path, capfd, debug_log, split):
     name, d, n = GEOMETRIES[1]
     frames = frames_for(d, n, seed=11)
-    total, frame = frames.nbytes, frames[0].nbytes
-    if split == "thirds":
-        pieces = [frame // 3, frame // 3, total - 2 * (frame // 3)]
-    elif split == "odd-pieces":
-        pieces, left, size = [], total, 1
-        while left:
-            take = min(size, left)
-            pieces.append(take)
-            left -= take
-            size = size * 7 % 400001 + 1
-    else:
-        pieces = [5 * frame, 9 * frame, total - 14 * frame]
-    check_round_trip(tmp_path, capfd, d, frames, pieces=pieces)
+    check_round_trip(tmp_path, capfd, d, frames, pieces=split_appends(split, frames))
 
 
 def test_no_frames_leave_no_shards(tmp_path, capfd, debug_log):
