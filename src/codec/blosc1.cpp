@@ -1,6 +1,7 @@
 #include "blosc1.hh"
 
 #include "../util/error.hh"
+#include "../util/little_endian.hh"
 
 #include <blosc.h>
 #include <algorithm>
@@ -101,21 +102,6 @@ constexpr size_t kBlocksizeAt = 8;
 constexpr size_t kCbytesAt = 12;
 constexpr size_t kMinPlaneBytes = 4096;
 constexpr size_t kMaxBlocksPerPlane = 32;
-
-uint32_t
-load_le32(const uint8_t* p) noexcept
-{
-    return static_cast<uint32_t>(p[0]) | static_cast<uint32_t>(p[1]) << 8 |
-           static_cast<uint32_t>(p[2]) << 16 | static_cast<uint32_t>(p[3]) << 24;
-}
-
-void
-put_le32(uint8_t* p, size_t v) noexcept
-{
-    for (int i = 0; i < 4; ++i) {
-        p[i] = static_cast<uint8_t>(v >> (8 * i));
-    }
-}
 
 } // namespace
 
@@ -222,8 +208,9 @@ BloscPlanes::place(uint8_t* table,
                    size_t n) const
 {
     for (size_t b = 0; b < blocks_per_plane_; ++b) {
-        put_le32(table + kHeaderBytes + 4 * (plane * blocks_per_plane_ + b),
-                 end + load_le32(head + kHeaderBytes + 4 * b) - lead());
+        store_le32(table + kHeaderBytes + 4 * (plane * blocks_per_plane_ + b),
+                   static_cast<uint32_t>(end + load_le32(head + kHeaderBytes + 4 * b) -
+                                         lead()));
     }
     return end + n - lead();
 }
@@ -308,9 +295,10 @@ void
 BloscPlanes::finish(uint8_t* chunk, size_t end) const
 {
     std::memcpy(chunk, lead_, sizeof lead_);
-    put_le32(chunk + kNbytesAt, plane_bytes_ * planes_);
-    put_le32(chunk + kBlocksizeAt, block_bytes_);
-    put_le32(chunk + kCbytesAt, end);
+    // Blosc1 sizes fit in 32 bits (plan() refuses larger chunks).
+    store_le32(chunk + kNbytesAt, static_cast<uint32_t>(plane_bytes_ * planes_));
+    store_le32(chunk + kBlocksizeAt, static_cast<uint32_t>(block_bytes_));
+    store_le32(chunk + kCbytesAt, static_cast<uint32_t>(end));
 }
 
 std::string

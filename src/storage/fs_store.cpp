@@ -1,5 +1,6 @@
 #include "store.hh"
 
+#include "../util/atomic_max.hh"
 #include "../util/error.hh"
 
 #include <atomic>
@@ -101,9 +102,7 @@ class FileSink final : public Sink
             direct = direct && part.size() % kDirectAlign == 0 &&
                      reinterpret_cast<uintptr_t>(part.data()) % kDirectAlign == 0;
         }
-        uint64_t end = end_.load();
-        while (end < offset + total && !end_.compare_exchange_weak(end, offset + total)) {
-        }
+        raise_to(end_, offset + total);
         // One pwritev per kMaxParts parts; a short write resumes inside the
         // part where it stopped.
         constexpr size_t kMaxParts = 64; // at most IOV_MAX

@@ -2,6 +2,8 @@
 
 #include "../codec/blosc1.hh"
 #include "../codec/crc32c.hh"
+#include "../util/atomic_max.hh"
+#include "../util/little_endian.hh"
 #include "../util/log.hh"
 #include "metadata.hh"
 
@@ -66,6 +68,13 @@ plane_bytes_of(const Geometry& g)
 {
     const size_t n = g.ndim();
     return g.chunk_shape()[n - 2] * g.chunk_shape()[n - 1] * g.bytes_per_element();
+}
+
+/// Planes per chunk: the product of its outer (non y/x) extents.
+uint64_t
+planes_per_chunk_of(const Geometry& g)
+{
+    return g.chunk_bytes() / plane_bytes_of(g);
 }
 
 /// Compressed chunks at least this large are written by direct I/O (see
@@ -169,22 +178,6 @@ warm_in_steps(ThreadPool& pool, std::shared_ptr<BufferPool> buffers, size_t targ
       });
 }
 
-void
-store_le64(uint8_t* dst, uint64_t v)
-{
-    for (int i = 0; i < 8; ++i) {
-        dst[i] = static_cast<uint8_t>(v >> (8 * i));
-    }
-}
-
-void
-store_le32(uint8_t* dst, uint32_t v)
-{
-    for (int i = 0; i < 4; ++i) {
-        dst[i] = static_cast<uint8_t>(v >> (8 * i));
-    }
-}
-
 } // namespace
 
 ArrayWriter::ArrayWriter(const ArraySpec& spec,
@@ -270,7 +263,7 @@ ArrayWriter::ArrayWriter(ArraySpec spec,
     }
 
     const uint64_t plane = plane_bytes_of(g);
-    const uint64_t planes_per_chunk = g.chunk_bytes() / plane;
+    const uint64_t planes_per_chunk = planes_per_chunk_of(g);
     if (!spec_.compression.enabled && spec_.version == ZarrVersion_3 &&
         store_.writes_in_place() && plane % kBufferAlignment == 0 && planes_per_chunk > 1) {
         // Every chunk has a fixed size and so a fixed place in its shard:
@@ -321,7 +314,7 @@ ArrayWriter::plane_plan(const ArraySpec& spec)
     const uint64_t plane = plane_bytes_of(g);
     return codec::BloscPlanes::plan(spec.compression.blosc,
                                     static_cast<size_t>(plane),
-                                    static_cast<size_t>(g.chunk_bytes() / plane));
+                                    static_cast<size_t>(planes_per_chunk_of(g)));
 }
 
 uint64_t
@@ -538,7 +531,7 @@ ArrayWriter::write_group(bool completes)
 {
     const auto& g = geometry_;
     const uint64_t plane_bytes = plane_bytes_of(g);
-    const uint64_t planes_per_chunk = g.chunk_bytes() / plane_bytes;
+    const uint64_t planes_per_chunk = planes_per_chunk_of(g);
     const uint64_t n = group_frames_ * plane_bytes;
     struct Write
     {
@@ -579,10 +572,7 @@ ArrayWriter::write_group(bool completes)
             // In the shard, the chunks inside the array, in index order;
             // the index follows the last of them.
             chunk->offset = g.rank_in_shard(chunk->coords) * g.chunk_bytes();
-            const uint64_t end = chunk->offset + g.chunk_bytes();
-            uint64_t was = chunk->shard->end.load();
-            while (was < end && !chunk->shard->end.compare_exchange_weak(was, end)) {
-            }
+            raise_to(chunk->shard->end, chunk->offset + g.chunk_bytes());
             open = std::move(chunk);
         }
         open->submitted += group_frames_;
@@ -611,7 +601,7 @@ ArrayWriter::write_group(bool completes)
 void
 ArrayWriter::raw_planes_stored(RawChunk& chunk, uint64_t planes)
 {
-    const uint64_t planes_per_chunk = geometry_.chunk_bytes() / plane_bytes_of(geometry_);
+    const uint64_t planes_per_chunk = planes_per_chunk_of(geometry_);
     if (chunk.stored.fetch_add(planes) + planes == planes_per_chunk) {
         chunk_stored(chunk.coords, chunk.shard, chunk.offset, geometry_.chunk_bytes());
     }
@@ -766,8 +756,7 @@ ArrayWriter::flush()
         if (group_) {
             write_group(false);
         }
-        const uint64_t planes_per_chunk =
-          geometry_.chunk_bytes() / plane_bytes_of(geometry_);
+        const uint64_t planes_per_chunk = planes_per_chunk_of(geometry_);
         for (auto& open : open_raw_) {
             if (open && !errors_.failed()) {
                 const uint64_t missing = planes_per_chunk - open->submitted;
