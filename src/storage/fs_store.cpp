@@ -23,8 +23,15 @@ namespace zarr::storage {
 void
 Store::put(const std::string& key, const uint8_t* data, size_t n)
 {
+    const std::span<const uint8_t> part(data, n);
+    put_parts(key, std::span(&part, 1));
+}
+
+void
+Store::put_parts(const std::string& key, std::span<const std::span<const uint8_t>> parts)
+{
     auto sink = open_sink(key);
-    sink->write(0, data, n);
+    sink->write_parts(0, parts);
     sink->finalize();
 }
 

@@ -59,6 +59,11 @@ class Store
     /// Writes a whole object (durable after sync()).
     virtual void put(const std::string& key, const uint8_t* data, size_t n);
 
+    /// Writes a whole object held in several buffers, back to back (durable
+    /// after sync()).
+    virtual void put_parts(const std::string& key,
+                           std::span<const std::span<const uint8_t>> parts);
+
     /// Replaces the object at `key` durably, so that a concurrent reader sees
     /// either the old or the new content, never a mix (metadata documents).
     virtual void put_atomic(const std::string& key, std::string_view data) = 0;

@@ -894,16 +894,7 @@ ArrayWriter::store_chunk(const std::vector<uint64_t>& coords,
     }
 
     if (spec_.version == ZarrVersion_2) {
-        if (parts.size() == 1) {
-            store_.put(chunk_key(coords, false), parts[0].data(), n);
-        } else {
-            thread_local std::vector<uint8_t> whole;
-            whole.clear();
-            for (const auto& part : parts) {
-                whole.insert(whole.end(), part.begin(), part.end());
-            }
-            store_.put(chunk_key(coords, false), whole.data(), n);
-        }
+        store_.put_parts(chunk_key(coords, false), parts);
         row_object_done(coords[0]);
         return;
     }

@@ -156,11 +156,6 @@ class FailingStore : public storage::Store
         };
         return std::make_unique<FailingSink>(inner_->open_sink(key), *this);
     }
-    void put(const std::string& key, const uint8_t* data, size_t n) override
-    {
-        count_write();
-        inner_->put(key, data, n);
-    }
     void put_atomic(const std::string& key, std::string_view data) override
     {
         inner_->put_atomic(key, data);

@@ -109,13 +109,28 @@ class S3Store final : public Store
         return std::make_unique<S3Sink>(client_, full(key), part_size_);
     }
 
-    void put(const std::string& key, const uint8_t* data, size_t n) override
+    void put_parts(const std::string& key,
+                   std::span<const std::span<const uint8_t>> parts) override
     {
-        if (n <= part_size_) {
-            put_object(full(key), data, n);
-        } else {
-            Store::put(key, data, n);
+        size_t n = 0;
+        for (const auto& part : parts) {
+            n += part.size();
         }
+        if (n > part_size_) {
+            Store::put_parts(key, parts); // a multipart upload
+            return;
+        }
+        // One PutObject, which takes one body.
+        if (parts.size() == 1) {
+            put_object(full(key), parts[0].data(), n);
+            return;
+        }
+        std::vector<uint8_t> body;
+        body.reserve(n);
+        for (const auto& part : parts) {
+            body.insert(body.end(), part.begin(), part.end());
+        }
+        put_object(full(key), body.data(), n);
     }
 
     void put_atomic(const std::string& key, std::string_view data) override
