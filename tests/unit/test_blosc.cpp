@@ -25,6 +25,16 @@ smooth_data(size_t n)
     return v;
 }
 
+/// c-blosc decodes the chunk at `chunk` to exactly `expected`.
+void
+expect_decodes_to(const uint8_t* chunk, const std::vector<uint8_t>& expected)
+{
+    std::vector<uint8_t> back(expected.size());
+    ASSERT_EQ(blosc_decompress_ctx(chunk, back.data(), back.size(), 1),
+              static_cast<int>(expected.size()));
+    EXPECT_EQ(back, expected);
+}
+
 } // namespace
 
 class BloscRoundTrip
@@ -54,10 +64,7 @@ TEST_P(BloscRoundTrip, DecompressesToTheInputWithAConformingHeader)
     EXPECT_EQ(nbytes, input.size());
     EXPECT_EQ(cbytes, n);
 
-    std::vector<uint8_t> back(input.size());
-    ASSERT_EQ(blosc_decompress_ctx(out.data(), back.data(), back.size(), 1),
-              static_cast<int>(input.size()));
-    EXPECT_EQ(back, input);
+    expect_decodes_to(out.data(), input);
 }
 
 INSTANTIATE_TEST_SUITE_P(
@@ -159,10 +166,7 @@ TEST_P(BloscPlanesAssembly, DecodesToThePlanesWithMissingOnesAsZeros)
     EXPECT_EQ(cbytes, end);
     EXPECT_EQ(blocksize, plan->block_bytes());
 
-    std::vector<uint8_t> back(expected.size());
-    ASSERT_EQ(blosc_decompress_ctx(chunk.data(), back.data(), back.size(), 1),
-              static_cast<int>(expected.size()));
-    EXPECT_EQ(back, expected);
+    expect_decodes_to(chunk.data(), expected);
 }
 
 INSTANTIATE_TEST_SUITE_P(
@@ -221,8 +225,5 @@ TEST(BloscPlanes, APlaneOfOddSizeIsOneBlock)
         end = plan->append(chunk.data(), chunk.size(), end, p, data.data() + p * plane_bytes);
     }
     plan->finish(chunk.data(), end);
-    std::vector<uint8_t> back(data.size());
-    ASSERT_EQ(blosc_decompress_ctx(chunk.data(), back.data(), back.size(), 1),
-              static_cast<int>(data.size()));
-    EXPECT_EQ(back, data);
+    expect_decodes_to(chunk.data(), data);
 }
