@@ -2,6 +2,8 @@
 
 #include "../util/error.hh"
 #include "../util/little_endian.hh"
+#include "../util/row_copy.hh"
+#include "shuffle.hh"
 
 #include <blosc.h>
 #include <algorithm>
@@ -161,6 +163,9 @@ BloscPlanes::plan(const BloscParams& params, size_t plane_bytes, size_t planes)
         }
         zero.resize(static_cast<size_t>(n));
         p.zero_plane_ = std::move(zero);
+        p.plane_params_ = params;
+        std::memcpy(p.plane_lead_, p.lead_, sizeof p.lead_);
+        p.try_shuffling_staged();
         return p;
     }
     return std::nullopt;
@@ -215,12 +220,89 @@ BloscPlanes::place(uint8_t* table,
     return end + n - lead();
 }
 
+void
+BloscPlanes::try_shuffling_staged()
+{
+    const size_t ts = params_.type_size;
+    if (params_.shuffle != BLOSC_SHUFFLE || !shuffles_type_size(ts) ||
+        block_bytes_ % ts != 0) {
+        return;
+    }
+    // A probe plane with runs for the codec to find and noise it cannot.
+    std::vector<uint8_t> plane(plane_bytes_);
+    uint32_t x = 2463534242u;
+    for (size_t i = 0; i < plane.size(); ++i) {
+        x ^= x << 13;
+        x ^= x >> 17;
+        x ^= x << 5;
+        plane[i] = static_cast<uint8_t>(i / 97 + (x & 3));
+    }
+    const size_t room = plane_scratch();
+    const std::unique_ptr<uint8_t[]> staged(new uint8_t[plane_bytes_ + 16]);
+    // Aligned as the staging buffers are, so the probe takes the same path.
+    uint8_t* const aligned = staged.get() + (16 - reinterpret_cast<uintptr_t>(staged.get()) % 16) % 16;
+    std::vector<uint8_t> as_is(room), shuffled(room);
+    shuffles_staged_ = true;
+    stage(aligned, plane_bytes_, plane.data(), plane_bytes_, 1, plane_bytes_);
+    finish_streaming_copies();
+    BloscParams unshuffled = params_;
+    unshuffled.shuffle = BLOSC_NOSHUFFLE;
+    const int a = compress_forced(params_, plane.data(), plane_bytes_, as_is.data(), room,
+                                  forced_block_);
+    const int b = compress_forced(unshuffled, aligned, plane_bytes_, shuffled.data(), room,
+                                  forced_block_);
+    // The same streams, sizes and offsets; flags differing in the shuffle
+    // bit only.
+    shuffles_staged_ =
+      a > 0 && a == b && as_is[0] == shuffled[0] && as_is[1] == shuffled[1] &&
+      as_is[kFlagsAt] == (shuffled[kFlagsAt] | BLOSC_DOSHUFFLE) &&
+      (shuffled[kFlagsAt] & BLOSC_DOSHUFFLE) == 0 && as_is[3] == shuffled[3] &&
+      std::memcmp(as_is.data() + 4, shuffled.data() + 4, static_cast<size_t>(a) - 4) == 0;
+    if (shuffles_staged_) {
+        plane_params_ = unshuffled;
+        std::memcpy(plane_lead_, shuffled.data(), sizeof plane_lead_);
+    }
+}
+
+void
+BloscPlanes::stage(uint8_t* dst,
+                   size_t plane_row_bytes,
+                   const uint8_t* src,
+                   size_t src_stride,
+                   uint64_t rows,
+                   size_t row_bytes) const
+{
+    if (!shuffles_staged_) {
+        copy_rows(dst, plane_row_bytes, src, src_stride, rows, row_bytes);
+        return;
+    }
+    // c-blosc shuffles each block on its own: byte j of the block's
+    // element i goes to block_start + j * (elements per block) + i. A row
+    // is a run of elements of the plane, cut where it crosses blocks.
+    const size_t ts = params_.type_size;
+    const size_t per_block = block_bytes_ / ts;
+    for (uint64_t r = 0; r < rows; ++r) {
+        size_t e = r * plane_row_bytes / ts;
+        size_t n = row_bytes / ts;
+        const uint8_t* s = src + r * src_stride;
+        while (n > 0) {
+            const size_t block = e / per_block;
+            const size_t i = e % per_block;
+            const size_t k = std::min(n, per_block - i);
+            shuffle_bytes(s, k, ts, dst + block * block_bytes_ + i, per_block);
+            s += k * ts;
+            e += k;
+            n -= k;
+        }
+    }
+}
+
 size_t
 BloscPlanes::compress_into(const uint8_t* src, uint8_t* out, size_t out_size) const
 {
     const int n =
-      compress_forced(params_, src, plane_bytes_, out, out_size, forced_block_);
-    if (n <= 0 || std::memcmp(out, lead_, sizeof lead_) != 0 ||
+      compress_forced(plane_params_, src, plane_bytes_, out, out_size, forced_block_);
+    if (n <= 0 || std::memcmp(out, plane_lead_, sizeof plane_lead_) != 0 ||
         load_le32(out + kBlocksizeAt) != block_bytes_ ||
         load_le32(out + kHeaderBytes) != lead()) {
         fail(ZarrStatusCode_CompressionError,

@@ -79,7 +79,29 @@ class BloscPlanes
     /// Bytes a chunk buffer must have free after `end` to append a plane.
     size_t plane_room() const noexcept;
 
-    /// Compresses `src` (plane_bytes() bytes) as plane `plane` of the chunk
+    /// Whether stage() byte-shuffles: the plan has Blosc's byte shuffle on
+    /// elements of 2, 4 or 8 bytes, and c-blosc compresses a plane shuffled
+    /// beforehand, with its own shuffle off, into the very streams it makes
+    /// of the plane with its shuffle on (checked by plan() on a probe
+    /// plane). The chunk's header still says shuffled, as it must.
+    bool shuffles_staged() const noexcept { return shuffles_staged_; }
+
+    /// Copies a chunk's plane into `dst` in the form that append() and
+    /// compress_plane() take (their `src`): `rows` rows of `row_bytes`,
+    /// `src_stride` bytes apart in `src`, whose places in the plane are
+    /// `plane_row_bytes` apart; shuffled within each block if
+    /// shuffles_staged(). Bytes of the plane that no row covers (a tile at
+    /// the array's edge) must be zero in `dst` beforehand. Uses streaming
+    /// stores: end a batch with finish_streaming_copies().
+    void stage(uint8_t* dst,
+               size_t plane_row_bytes,
+               const uint8_t* src,
+               size_t src_stride,
+               uint64_t rows,
+               size_t row_bytes) const;
+
+    /// Compresses `src` (plane_bytes() bytes, as stage() left them) as
+    /// plane `plane` of the chunk
     /// (a buffer of `size` bytes) whose streams so far end at `end`; returns
     /// the new end. Throws zarr::Error(CompressionError) on failure.
     size_t append(uint8_t* chunk,
@@ -113,7 +135,8 @@ class BloscPlanes
     /// Bytes a buffer needs for compress_plane().
     size_t plane_scratch() const noexcept { return lead() + plane_room(); }
 
-    /// Compresses `src` (plane_bytes() bytes) alone into `out` (of
+    /// Compresses `src` (plane_bytes() bytes, as stage() left them) alone
+    /// into `out` (of
     /// `out_size` bytes, at least plane_scratch()): lead() bytes of header
     /// and offsets, then the plane's streams. Returns its size.
     size_t compress_plane(const uint8_t* src, uint8_t* out, size_t out_size) const;
@@ -138,6 +161,9 @@ class BloscPlanes
     /// One c-blosc call for a plane, checked: the header must be the one the
     /// plan expects.
     size_t compress_into(const uint8_t* src, uint8_t* out, size_t out_size) const;
+    /// Turns shuffles_staged() on if c-blosc, given a probe plane staged
+    /// shuffled, makes the streams it makes of the plane as it is.
+    void try_shuffling_staged();
 
     BloscParams params_;
     size_t plane_bytes_ = 0;
@@ -146,6 +172,9 @@ class BloscPlanes
     size_t blocks_per_plane_ = 0;
     int forced_block_ = 0;           // the block size c-blosc is asked for
     uint8_t lead_[4] = {};           // version, codec version, flags, typesize
+    bool shuffles_staged_ = false;
+    BloscParams plane_params_;       // what each plane is compressed with
+    uint8_t plane_lead_[4] = {};     // lead_ as those calls write it
     std::vector<uint8_t> zero_plane_; // a zero plane, compressed (one call)
 };
 

@@ -5,6 +5,7 @@
 #include "../util/atomic_max.hh"
 #include "../util/little_endian.hh"
 #include "../util/log.hh"
+#include "../util/row_copy.hh"
 #include "metadata.hh"
 
 #include <algorithm>
@@ -13,10 +14,6 @@
 #include <cstring>
 #include <limits>
 #include <span>
-
-#if defined(__SSE2__)
-#include <emmintrin.h>
-#endif
 
 namespace zarr {
 
@@ -91,59 +88,6 @@ constexpr uint64_t kMinJobBytes = uint64_t{ 1 } << 20;
 /// writes of 128 KiB at scattered offsets ran at 60-80% of the disk here,
 /// those of 512 KiB at its full speed.
 constexpr uint64_t kMinPlaneWrite = uint64_t{ 512 } << 10;
-
-/// Copies `rows` rows of `row_bytes` between strided buffers. The chunk
-/// being filled is far larger than the caches and is read back only by a
-/// worker, later: where the destination rows are 16-byte aligned, streaming
-/// (non-temporal) stores write it without first reading every line in, which
-/// saves a third of the memory traffic of the scatter. The caller ends a batch
-/// of copies with finish_streaming_copies().
-void
-copy_rows(uint8_t* dst,
-          size_t dst_stride,
-          const uint8_t* src,
-          size_t src_stride,
-          uint64_t rows,
-          size_t row_bytes)
-{
-#if defined(__SSE2__)
-    if (row_bytes % 64 == 0 && dst_stride % 16 == 0 &&
-        reinterpret_cast<uintptr_t>(dst) % 16 == 0) {
-        for (uint64_t r = 0; r < rows; ++r) {
-            auto* d = reinterpret_cast<__m128i*>(dst);
-            const auto* s = reinterpret_cast<const __m128i*>(src);
-            for (size_t i = 0; i < row_bytes / 16; i += 4) {
-                const __m128i a = _mm_loadu_si128(s + i);
-                const __m128i b = _mm_loadu_si128(s + i + 1);
-                const __m128i c = _mm_loadu_si128(s + i + 2);
-                const __m128i e = _mm_loadu_si128(s + i + 3);
-                _mm_stream_si128(d + i, a);
-                _mm_stream_si128(d + i + 1, b);
-                _mm_stream_si128(d + i + 2, c);
-                _mm_stream_si128(d + i + 3, e);
-            }
-            dst += dst_stride;
-            src += src_stride;
-        }
-        return;
-    }
-#endif
-    for (uint64_t r = 0; r < rows; ++r) {
-        std::memcpy(dst, src, row_bytes);
-        dst += dst_stride;
-        src += src_stride;
-    }
-}
-
-/// Orders the streaming stores of copy_rows() before anything that follows
-/// (handing the chunk to a worker).
-void
-finish_streaming_copies()
-{
-#if defined(__SSE2__)
-    _mm_sfence();
-#endif
-}
 
 /// A page-aligned scratch buffer of at least `n` bytes (rounded up to a
 /// page) for the calling worker thread, valid until its next call: grown
@@ -258,7 +202,8 @@ ArrayWriter::ArrayWriter(ArraySpec spec,
         }
         log::debug("array '", spec_.key, "': chunks compressed plane by plane (",
                    planes_->planes(), " planes of ", planes_->plane_bytes(),
-                   " bytes, blocks of ", planes_->block_bytes(), " bytes)");
+                   " bytes, blocks of ", planes_->block_bytes(), " bytes",
+                   planes_->shuffles_staged() ? ", shuffled as staged)" : ")");
         return;
     }
 
@@ -488,8 +433,14 @@ ArrayWriter::stage_planes(const uint8_t* frame, uint8_t* dst, size_t stride) con
             tile.row_bytes != chunk_row_bytes_) {
             std::memset(plane, 0, plane_bytes);
         }
-        copy_rows(plane, chunk_row_bytes_, frame + tile.src_offset, frame_row_bytes_,
-                  tile.rows, tile.row_bytes);
+        if (planes_) {
+            // As the workers compress it: maybe shuffled already.
+            planes_->stage(plane, chunk_row_bytes_, frame + tile.src_offset,
+                           frame_row_bytes_, tile.rows, tile.row_bytes);
+        } else {
+            copy_rows(plane, chunk_row_bytes_, frame + tile.src_offset, frame_row_bytes_,
+                      tile.rows, tile.row_bytes);
+        }
     }
     finish_streaming_copies();
 }
