@@ -134,10 +134,14 @@ Stream::Stream(const ZarrStreamSettings* settings)
     frame_bytes_ = geometry.frame_bytes();
     frame_capacity_ = geometry.frame_capacity();
     frames_per_slab_ = geometry.frames_per_slab();
-    // Planes go to the workers with every frame: nothing to pace.
+    // Planes go to the workers with every frame: nothing to pace on the
+    // workers' budget; compressed chunks are paced on the I/O budget.
+    const uint64_t group_period =
+      std::max<uint64_t>(1, frames_per_slab_ / geometry.groups_per_slab());
     pace_period_ = writers_.front()->compresses_planes() || writers_.front()->writes_planes()
                      ? 1
-                     : std::max<uint64_t>(1, frames_per_slab_ / geometry.groups_per_slab());
+                     : group_period;
+    io_pace_period_ = writers_.front()->compresses_planes() ? group_period : 0;
     staging_ = std::make_unique_for_overwrite<uint8_t[]>(frame_bytes_);
     // Only the downsampler reads frames as typed elements (the chunk scatter
     // copies bytes).
@@ -276,6 +280,20 @@ Stream::push_frame(const uint8_t* frame)
         const uint64_t budget = pool_->byte_budget();
         pool_->wait_for_bytes_at_most(
           static_cast<size_t>(budget - budget / frames_per_slab_ * into));
+    }
+    if (io_pace_period_ != 0) {
+        // Chunks compressed plane by plane complete together at the end of
+        // each group (every chunk of a slab, for t/y/x) and go to the I/O
+        // threads in one burst. Where the storage is the bottleneck, the
+        // last group's writes must be done by the time the next group
+        // completes, or its burst stops the workers (and then the caller,
+        // for as long as the writes take). So the caller waits for the I/O
+        // threads a little on every frame: the further into the group, the
+        // less may still be queued for them.
+        const uint64_t at = frames_ % io_pace_period_;
+        const size_t budget = pool_->io_budget();
+        pool_->wait_for_io_bytes_at_most(
+          static_cast<size_t>(budget - budget / io_pace_period_ * at));
     }
     feed(0, frame);
     ++frames_;

@@ -61,6 +61,7 @@ class Stream
     uint64_t frame_capacity_ = 0;
     uint64_t frames_per_slab_ = 1; // level 0
     uint64_t pace_period_ = 1;     // level-0 frames between groups of completed chunks
+    uint64_t io_pace_period_ = 0;  // the same, where paced on the I/O budget; 0: not
     bool closed_ = false;
 };
 
