@@ -17,14 +17,35 @@
 
 namespace zarr {
 
+/// Small encoded chunks of one shard, back to back in one buffer, written
+/// together (see pack_chunk).
+struct ArrayWriter::Pack
+{
+    struct Entry
+    {
+        uint64_t index; // of the chunk in its shard
+        size_t at;      // bytes into the pack
+        size_t n;
+    };
+    Buffer bytes;
+    size_t used = 0;
+    std::vector<Entry> chunks;
+};
+
 struct ArrayWriter::Shard
 {
+    std::vector<uint64_t> key; // shard coordinates
     std::unique_ptr<storage::Sink> sink;
     std::atomic<uint64_t> end{ 0 }; // bytes reserved so far
     std::mutex mutex;
     std::vector<uint64_t> index; // (offset, nbytes) per inner chunk
     uint64_t written = 0;
     uint64_t expected = 0;
+    // Chunks handed to store_chunk (the small ones counted under
+    // pack_mutex), and the pack of small chunks being filled.
+    std::atomic<uint64_t> arrived{ 0 };
+    std::mutex pack_mutex;
+    std::shared_ptr<Pack> pack;
 };
 
 struct ArrayWriter::PlaneChunk
@@ -79,6 +100,13 @@ planes_per_chunk_of(const Geometry& g)
 /// share of the disk, and a synchronous write of a few KiB holds a worker
 /// for little gain.
 constexpr size_t kMinDirectChunk = size_t{ 256 } << 10;
+
+/// Small chunks of a shard are packed into buffers of this size, each
+/// written by direct I/O when it fills or when the shard's last chunk
+/// arrives: a few large writes in place of many small buffered ones, which
+/// the page cache throttled in long runs, and one block of padding per pack
+/// instead of one per chunk.
+constexpr size_t kPackBytes = size_t{ 4 } << 20;
 
 /// Chunks handed to a worker in one job: at least this many bytes.
 constexpr uint64_t kMinJobBytes = uint64_t{ 1 } << 20;
@@ -183,6 +211,9 @@ ArrayWriter::ArrayWriter(ArraySpec spec,
             objects_per_row_ *= ceil_div(g.chunk_counts()[d], g.shard_chunks()[d]);
         }
         row_extent_ = g.chunk_shape()[0] * g.shard_chunks()[0];
+        if (store_.writes_in_place()) {
+            packs_ = BufferPool::create(kPackBytes, 4);
+        }
     }
     planes_ = std::move(planes);
     if (planes_) {
@@ -851,6 +882,10 @@ ArrayWriter::store_chunk(const std::vector<uint64_t>& coords,
     }
 
     auto shard = shard_for(shard_of(coords));
+    if (packs_ && n < kMinDirectChunk) {
+        pack_chunk(coords, shard, parts, n);
+        return;
+    }
 
     // A large compressed chunk is placed on an aligned offset and its last
     // block zero-filled, so that it too bypasses the page cache: copying it
@@ -884,6 +919,93 @@ ArrayWriter::store_chunk(const std::vector<uint64_t>& coords,
     }
     shard->sink->write_parts(offset, parts);
     chunk_stored(coords, shard, offset, n);
+    if (packs_ && ++shard->arrived == shard->expected) {
+        // The shard's last chunk: its small chunks go out now.
+        std::shared_ptr<Pack> pack;
+        {
+            std::lock_guard lock(shard->pack_mutex);
+            pack = std::move(shard->pack);
+        }
+        if (pack) {
+            write_pack(shard, *pack);
+        }
+    }
+}
+
+void
+ArrayWriter::pack_chunk(const std::vector<uint64_t>& coords,
+                        const std::shared_ptr<Shard>& shard,
+                        std::span<const std::span<const uint8_t>> parts,
+                        size_t n)
+{
+    std::shared_ptr<Pack> ready[2];
+    {
+        std::lock_guard lock(shard->pack_mutex);
+        if (shard->pack && shard->pack->used + n > shard->pack->bytes.size()) {
+            ready[0] = std::move(shard->pack);
+        }
+        if (!shard->pack) {
+            shard->pack = std::make_shared<Pack>();
+            shard->pack->bytes = packs_->acquire();
+        }
+        Pack& pack = *shard->pack;
+        size_t at = pack.used;
+        for (const auto& part : parts) {
+            std::memcpy(pack.bytes.data() + at, part.data(), part.size());
+            at += part.size();
+        }
+        pack.chunks.push_back({ geometry_.index_in_shard(coords), pack.used, n });
+        pack.used = at;
+        // Counted after the chunk is in the pack: whoever counts the last
+        // chunk of the shard finds every small one packed.
+        if (++shard->arrived == shard->expected) {
+            ready[1] = std::move(shard->pack);
+        }
+    }
+    for (auto& pack : ready) {
+        if (pack) {
+            pool_.submit_io([this, shard, pack] { write_pack(shard, *pack); },
+                            pack->used);
+        }
+    }
+}
+
+void
+ArrayWriter::write_pack(const std::shared_ptr<Shard>& shard, Pack& pack)
+{
+    if (errors_.failed()) {
+        return;
+    }
+    // As a large chunk: on an aligned offset, zero-filled to the block, by
+    // direct I/O. A small pack (the last of a shard of few or tiny chunks)
+    // is written as it is, with no padding.
+    uint64_t offset = 0;
+    size_t n = pack.used;
+    const size_t align = shard->sink->direct_alignment();
+    if (align != 0 && n >= kMinDirectChunk) {
+        n = round_up(n, align);
+        std::memset(pack.bytes.data() + pack.used, 0, n - pack.used);
+        uint64_t end = shard->end.load();
+        do {
+            offset = round_up(end, align);
+        } while (!shard->end.compare_exchange_weak(end, offset + n));
+    } else {
+        offset = shard->end.fetch_add(n);
+    }
+    shard->sink->write(offset, pack.bytes.data(), n);
+    bool complete = false;
+    {
+        std::lock_guard lock(shard->mutex);
+        for (const Pack::Entry& e : pack.chunks) {
+            shard->index[2 * e.index] = offset + e.at;
+            shard->index[2 * e.index + 1] = e.n;
+        }
+        shard->written += pack.chunks.size();
+        complete = shard->written == shard->expected;
+    }
+    if (complete) {
+        finish_shard(shard->key, *shard);
+    }
 }
 
 void
@@ -922,6 +1044,7 @@ ArrayWriter::shard_for(const std::vector<uint64_t>& coords)
     auto& slot = shards_[coords];
     if (!slot) {
         auto shard = std::make_shared<Shard>();
+        shard->key = coords;
         shard->index.assign(2 * geometry_.chunks_per_shard(),
                             std::numeric_limits<uint64_t>::max());
         shard->expected = geometry_.chunks_expected_in_shard(coords);
@@ -1008,6 +1131,16 @@ ArrayWriter::finalize_shards()
     }
     for (auto& [coords, shard] : open) {
         try {
+            // Its last chunks never came (the end of an unbounded array):
+            // those packed wait here.
+            std::shared_ptr<Pack> pack;
+            {
+                std::lock_guard lock(shard->pack_mutex);
+                pack = std::move(shard->pack);
+            }
+            if (pack) {
+                write_pack(shard, *pack);
+            }
             finish_shard(coords, *shard);
         } catch (const Error& e) {
             errors_.record(e.code(), e.what());

@@ -109,6 +109,7 @@ class ArrayWriter
         Buffer chunk;
     };
     struct Shard;
+    struct Pack;
     struct PlaneChunk;
     struct PlaneTask
     {
@@ -161,6 +162,16 @@ class ArrayWriter
     void store_chunk(const std::vector<uint64_t>& coords,
                      std::span<const std::span<uint8_t>> buffers,
                      size_t n);
+    /// Copies a small chunk (the first `n` bytes of `parts`) into its
+    /// shard's pack; hands the pack to the I/O threads when full or when
+    /// this was the shard's last chunk.
+    void pack_chunk(const std::vector<uint64_t>& coords,
+                    const std::shared_ptr<Shard>& shard,
+                    std::span<const std::span<const uint8_t>> parts,
+                    size_t n);
+    /// Writes a pack at an aligned offset in its shard and indexes its
+    /// chunks; finishes the shard when they were its last.
+    void write_pack(const std::shared_ptr<Shard>& shard, Pack& pack);
     /// Bytes of each segment of a chunk compressed plane by plane.
     static size_t segment_bytes(const codec::BloscPlanes& planes);
     /// Coordinates of the shard holding `chunk`.
@@ -208,6 +219,9 @@ class ArrayWriter
     std::atomic<uint64_t> frames_{ 0 }; // frames appended by the caller
     uint64_t scattered_ = 0;           // frames scattered, padding included
     std::vector<uint64_t> coords_;     // scratch for frame coordinates
+
+    // Packs of small chunks (v3 in a store that writes in place).
+    std::shared_ptr<BufferPool> packs_;
 
     std::mutex shards_mutex_;
     std::map<std::vector<uint64_t>, std::shared_ptr<Shard>> shards_;
