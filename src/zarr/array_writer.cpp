@@ -717,9 +717,11 @@ ArrayWriter::append_plane(PlaneChunk& chunk, const PlaneTask& task)
         done.segments.clear(); // back to the pool
     };
     if (chunk.end < kMinDirectChunk) {
-        // A small chunk is copied to the page cache: written here, so that
-        // when the kernel throttles writers of dirty pages the workers (and
-        // then the caller) wait, instead of chunks piling up in memory.
+        // A small chunk is copied here: into its shard's pack (v3 in a
+        // store that writes in place), or to the page cache or the S3
+        // sink, where the kernel's throttling of dirty pages (or the sink's
+        // uploads) makes the workers, then the caller, wait, instead of
+        // chunks piling up in memory.
         store(chunk);
         return;
     }

@@ -9,6 +9,8 @@
 // then only written. Where uncompressed v3 chunks are written plane by plane
 // (writes_planes()), a few frames' planes are staged with each chunk's
 // together and written straight to the chunk's fixed place in its shard.
+// Small v3 chunks (under 256 KiB) of a shard are packed back to back into
+// 4 MiB buffers, each written at once (see pack_chunk).
 #pragma once
 
 #include "../storage/store.hh"
