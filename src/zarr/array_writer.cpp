@@ -65,6 +65,8 @@ struct ArrayWriter::RawChunk
     std::shared_ptr<Shard> shard;
     uint64_t offset = 0;                 // in the shard
     uint64_t submitted = 0;              // planes handed out (appending thread)
+    uint64_t next_plane = 0;             // one past the last of them (appending thread)
+    std::once_flag opened;               // v2: the file, by the first write
     std::atomic<uint64_t> stored{ 0 };   // planes written or counted as padding
 };
 
@@ -240,11 +242,12 @@ ArrayWriter::ArrayWriter(ArraySpec spec,
 
     const uint64_t plane = plane_bytes_of(g);
     const uint64_t planes_per_chunk = planes_per_chunk_of(g);
-    if (!spec_.compression.enabled && spec_.version == ZarrVersion_3 &&
-        store_.writes_in_place() && plane % kBufferAlignment == 0 && planes_per_chunk > 1) {
-        // Every chunk has a fixed size and so a fixed place in its shard:
-        // its planes are written there as the frames arrive, and writes start
-        // with the first frames instead of when a slab of chunks completes.
+    if (!spec_.compression.enabled && store_.writes_in_place() &&
+        plane % kBufferAlignment == 0 && planes_per_chunk > 1) {
+        // Every chunk has a fixed size and so a fixed place in its shard
+        // (v3) or its own file (v2): its planes are written there as the
+        // frames arrive, and writes start with the first frames instead of
+        // when a slab of chunks completes.
         write_group_ = std::min(planes_per_chunk, ceil_div(kMinPlaneWrite, plane));
         open_raw_.resize(g.chunks_per_slab());
         staging_ = BufferPool::create(tiles_.size() * write_group_ * plane, kStagedFrames);
@@ -519,9 +522,10 @@ ArrayWriter::write_group(bool completes)
     {
         std::shared_ptr<RawChunk> chunk;
         const uint8_t* src;
-        uint64_t at;      // offset in the shard
+        uint64_t at;      // offset in the shard (v3) or chunk file (v2)
         uint64_t planes;  // planes this write stores, padding included
     };
+    std::vector<std::shared_ptr<RawChunk>> to_pad; // v2 chunks completed here
     const std::shared_ptr<Buffer> staging = std::move(group_);
     auto batch = std::make_shared<std::vector<Write>>();
     const auto submit = [&] {
@@ -532,7 +536,7 @@ ArrayWriter::write_group(bool completes)
                   if (errors_.failed()) {
                       return; // the stream already failed
                   }
-                  w.chunk->shard->sink->write(w.at, w.src, n);
+                  chunk_file(*w.chunk).write(w.at, w.src, n);
                   raw_planes_stored(*w.chunk, w.planes);
               }
           },
@@ -546,20 +550,34 @@ ArrayWriter::write_group(bool completes)
             auto chunk = std::make_shared<RawChunk>();
             chunk->coords = g.chunk_coords(open_slab_, slab_index);
             try {
-                chunk->shard = shard_for(shard_of(chunk->coords));
+                if (spec_.version == ZarrVersion_2) {
+                    // A file of its own, whole (see pad_chunk_file), opened
+                    // by its first write (see chunk_file).
+                    auto file = std::make_shared<Shard>();
+                    file->key = chunk->coords;
+                    file->expected = 1;
+                    chunk->shard = std::move(file);
+                } else {
+                    chunk->shard = shard_for(shard_of(chunk->coords));
+                }
             } catch (...) {
                 errors_.record_current(); // the next append reports it
                 return;
             }
-            // In the shard, the chunks inside the array, in index order;
-            // the index follows the last of them.
-            chunk->offset = g.rank_in_shard(chunk->coords) * g.chunk_bytes();
-            raise_to(chunk->shard->end, chunk->offset + g.chunk_bytes());
+            if (spec_.version == ZarrVersion_3) {
+                // In the shard, the chunks inside the array, in index
+                // order; the index follows the last of them.
+                chunk->offset = g.rank_in_shard(chunk->coords) * g.chunk_bytes();
+                raise_to(chunk->shard->end, chunk->offset + g.chunk_bytes());
+            }
             open = std::move(chunk);
         }
         open->submitted += group_frames_;
+        open->next_plane = group_local_bytes_ / plane_bytes + group_frames_;
         uint64_t planes = group_frames_;
-        if (completes) {
+        if (completes && spec_.version == ZarrVersion_2) {
+            to_pad.push_back(open);
+        } else if (completes) {
             // Planes past the array's edge in an outer dimension are never
             // written: the shard's space reads as zeros.
             planes += planes_per_chunk - open->submitted;
@@ -578,13 +596,74 @@ ArrayWriter::write_group(bool completes)
     if (!batch->empty()) {
         submit();
     }
+    for (const auto& chunk : to_pad) {
+        pad_chunk_file(chunk);
+    }
+}
+
+storage::Sink&
+ArrayWriter::chunk_file(RawChunk& chunk)
+{
+    if (spec_.version == ZarrVersion_2) {
+        // Creating a file and reserving its space took about a millisecond
+        // here: 64 of them on the appending thread, at the start of each
+        // slab, made one append in 32 wait 55-80 ms. On the I/O threads,
+        // once per chunk, whichever writes to it first.
+        std::call_once(chunk.opened, [&] {
+            auto sink = store_.open_sink(chunk_key(chunk.coords, false));
+            sink->reserve(geometry_.chunk_bytes());
+            chunk.shard->sink = std::move(sink);
+        });
+    }
+    return *chunk.shard->sink;
+}
+
+void
+ArrayWriter::pad_chunk_file(const std::shared_ptr<RawChunk>& chunk)
+{
+    // A v2 chunk is a whole file, its planes past the array's edge zeros
+    // (rare: the last chunks of a bounded array, or of a stream closed
+    // mid-chunk). Planes come in order, so those missing before the last
+    // one written are space of the file that no write touched (reserved
+    // up to the chunk's size): they read as zeros. Those after it are
+    // written, from one zeroed buffer, a group at a time, so that the file
+    // is whole.
+    const uint64_t plane = plane_bytes_of(geometry_);
+    const uint64_t total = planes_per_chunk_of(geometry_);
+    const uint64_t inside = chunk->next_plane - chunk->submitted;
+    if (chunk->next_plane < total && !zeros_) {
+        zeros_ = allocate_aligned(static_cast<size_t>(write_group_ * plane));
+        std::memset(zeros_.get(), 0, static_cast<size_t>(write_group_ * plane));
+    }
+    for (uint64_t p = chunk->next_plane; p < total;) {
+        const uint64_t k = std::min(write_group_, total - p);
+        pool_.submit_io(
+          [this, chunk, at = p * plane, n = k * plane, k] {
+              if (!errors_.failed()) {
+                  chunk_file(*chunk).write(at, zeros_.get(), static_cast<size_t>(n));
+                  raw_planes_stored(*chunk, k);
+              }
+          },
+          static_cast<size_t>(k * plane));
+        p += k;
+    }
+    chunk->submitted = total;
+    if (inside > 0) {
+        raw_planes_stored(*chunk, inside);
+    }
 }
 
 void
 ArrayWriter::raw_planes_stored(RawChunk& chunk, uint64_t planes)
 {
     const uint64_t planes_per_chunk = planes_per_chunk_of(geometry_);
-    if (chunk.stored.fetch_add(planes) + planes == planes_per_chunk) {
+    if (chunk.stored.fetch_add(planes) + planes != planes_per_chunk) {
+        return;
+    }
+    if (spec_.version == ZarrVersion_2) {
+        chunk_file(chunk).finalize();
+        row_object_done(chunk.coords[0]);
+    } else {
         chunk_stored(chunk.coords, chunk.shard, chunk.offset, geometry_.chunk_bytes());
     }
 }
@@ -742,7 +821,9 @@ ArrayWriter::flush()
         }
         const uint64_t planes_per_chunk = planes_per_chunk_of(geometry_);
         for (auto& open : open_raw_) {
-            if (open && !errors_.failed()) {
+            if (open && !errors_.failed() && spec_.version == ZarrVersion_2) {
+                pad_chunk_file(open);
+            } else if (open && !errors_.failed()) {
                 const uint64_t missing = planes_per_chunk - open->submitted;
                 open->submitted = planes_per_chunk;
                 raw_planes_stored(*open, missing);

@@ -55,9 +55,9 @@ class ArrayWriter
     /// plane_plan()), or whole when complete.
     bool compresses_planes() const noexcept { return planes_.has_value(); }
 
-    /// Uncompressed chunks written plane by plane, in place in their shards,
-    /// as frames arrive (v3 in a store that writes in place, planes of whole
-    /// pages), instead of whole when complete.
+    /// Uncompressed chunks written plane by plane, in place in their shards
+    /// (v3) or files (v2), as frames arrive (a store that writes in place,
+    /// planes of whole pages), instead of whole when complete.
     bool writes_planes() const noexcept { return write_group_ != 0; }
 
     /// How chunks of `spec` are compressed plane by plane, or nullopt if
@@ -141,8 +141,15 @@ class ArrayWriter
     /// Hands the staged group's planes to the I/O threads; `completes`:
     /// its last frame completes its chunks.
     void write_group(bool completes);
-    /// Counts `planes` more planes of `chunk` as stored (written, or
-    /// padding that is never written: the shard's space reads as zeros).
+    /// Where the planes of `chunk` go: its shard (v3), or its own file
+    /// (v2), created by the first call. Thread-safe.
+    storage::Sink& chunk_file(RawChunk& chunk);
+    /// v2: writes zeros over the planes of `chunk` that no frame filled
+    /// (from `submitted` on), so that its file is whole.
+    void pad_chunk_file(const std::shared_ptr<RawChunk>& chunk);
+    /// Counts `planes` more planes of `chunk` as stored (written, or, in a
+    /// v3 shard, padding that is never written: the shard's space reads as
+    /// zeros); the chunk's last finishes its file (v2) or indexes it (v3).
     void raw_planes_stored(RawChunk& chunk, uint64_t planes);
     /// Records a chunk stored at `offset` in its shard; finishes the shard
     /// when that was its last chunk.
@@ -217,6 +224,7 @@ class ArrayWriter
     uint64_t group_base_ = 0;             // placement of its first frame
     uint64_t group_local_bytes_ = 0;
     std::vector<std::shared_ptr<RawChunk>> open_raw_; // by slab index
+    AlignedBytes zeros_; // v2 padding planes, a group's worth (pad_chunk_file)
     uint64_t open_slab_ = 0;           // append-chunk index of open_
     std::atomic<uint64_t> frames_{ 0 }; // frames appended by the caller
     uint64_t scattered_ = 0;           // frames scattered, padding included

@@ -297,12 +297,16 @@ INSTANTIATE_TEST_SUITE_P(
              std::to_string(std::get<2>(p.param).chunk_t);
   });
 
-// Uncompressed v3 chunks written plane by plane in place (the same frames,
-// pool and budgets): every chunk lies at its rank in its shard and holds its
-// frames, zeros past the edges included.
+// Uncompressed chunks written plane by plane in place (the same frames, pool
+// and budgets): every v3 chunk lies at its rank in its shard, every v2 chunk
+// is a whole file, and each holds its frames, zeros past the edges included.
 TEST(RawPlaneChunks, EveryChunkHoldsItsFramesInPlace)
 {
-    for (const Layout layout : { kShort, kTall }) {
+    const std::pair<ZarrVersion, Layout> cases[] = { { ZarrVersion_3, kShort },
+                                                     { ZarrVersion_3, kTall },
+                                                     { ZarrVersion_2, kShort },
+                                                     { ZarrVersion_2, kTall } };
+    for (const auto& [version, layout] : cases) {
         const fs::path root = fs::temp_directory_path() /
                               ("az-raw-plane-chunks-" + std::to_string(::getpid()) + "-" +
                                std::to_string(layout.chunk_t));
@@ -315,7 +319,7 @@ TEST(RawPlaneChunks, EveryChunkHoldsItsFramesInPlace)
         FirstError errors;
         {
             ThreadPool pool(8, 16, 32 << 10, errors, 2, 2, 64 << 10);
-            ArraySpec s = spec(ZarrVersion_3, 0, layout.chunk_t);
+            ArraySpec s = spec(version, 0, layout.chunk_t);
             s.compression.enabled = false;
             ArrayWriter writer(s, *store, pool, errors);
             EXPECT_TRUE(writer.writes_planes());
@@ -332,22 +336,31 @@ TEST(RawPlaneChunks, EveryChunkHoldsItsFramesInPlace)
         for (uint64_t ct = 0; ct < chunks_t; ++ct) {
             for (uint64_t cy = 0; cy < 3; ++cy) {
                 for (uint64_t cx = 0; cx < 3; ++cx) {
-                    // Shards of 1x2x2 chunks; the last shard row and column
-                    // hold one chunk across.
-                    const std::string shard =
-                      slurp(root / "0" / "c" / std::to_string(ct) / std::to_string(cy / 2) /
-                            std::to_string(cx / 2));
-                    const uint64_t across = cx / 2 == 1 ? 1 : 2;
-                    const uint64_t rank = (cy % 2) * across + cx % 2;
-                    const size_t i = (cy % 2) * 2 + cx % 2;
-                    const size_t index_at = shard.size() - (16 * 4 + 4);
-                    ASSERT_EQ(le64(shard, index_at + 16 * i), rank * chunk_bytes);
-                    ASSERT_EQ(le64(shard, index_at + 16 * i + 8), chunk_bytes);
-                    const std::string bytes = shard.substr(rank * chunk_bytes, chunk_bytes);
+                    std::string bytes;
+                    if (version == ZarrVersion_2) {
+                        // A whole file per chunk, the last t-chunk's
+                        // missing planes zeros.
+                        bytes = slurp(root / "0" / std::to_string(ct) / std::to_string(cy) /
+                                      std::to_string(cx));
+                        ASSERT_EQ(bytes.size(), chunk_bytes);
+                    } else {
+                        // Shards of 1x2x2 chunks; the last shard row and
+                        // column hold one chunk across.
+                        const std::string shard =
+                          slurp(root / "0" / "c" / std::to_string(ct) /
+                                std::to_string(cy / 2) / std::to_string(cx / 2));
+                        const uint64_t across = cx / 2 == 1 ? 1 : 2;
+                        const uint64_t rank = (cy % 2) * across + cx % 2;
+                        const size_t i = (cy % 2) * 2 + cx % 2;
+                        const size_t index_at = shard.size() - (16 * 4 + 4);
+                        ASSERT_EQ(le64(shard, index_at + 16 * i), rank * chunk_bytes);
+                        ASSERT_EQ(le64(shard, index_at + 16 * i + 8), chunk_bytes);
+                        bytes = shard.substr(rank * chunk_bytes, chunk_bytes);
+                    }
                     std::vector<uint16_t> chunk(chunk_bytes / 2);
                     std::memcpy(chunk.data(), bytes.data(), chunk_bytes);
                     EXPECT_EQ(chunk, expected_chunk(frames, layout.chunk_t, ct, cy, cx))
-                      << "chunk " << ct << "/" << cy << "/" << cx;
+                      << "v" << version << " chunk " << ct << "/" << cy << "/" << cx;
                 }
             }
         }
