@@ -21,15 +21,9 @@ namespace zarr {
 /// together (see pack_chunk).
 struct ArrayWriter::Pack
 {
-    struct Entry
-    {
-        uint64_t index; // of the chunk in its shard
-        size_t at;      // bytes into the pack
-        size_t n;
-    };
     Buffer bytes;
     size_t used = 0;
-    std::vector<Entry> chunks;
+    std::vector<IndexEntry> chunks;
 };
 
 struct ArrayWriter::Shard
@@ -109,6 +103,22 @@ constexpr size_t kMinDirectChunk = size_t{ 256 } << 10;
 /// the page cache throttled in long runs, and one block of padding per pack
 /// instead of one per chunk.
 constexpr size_t kPackBytes = size_t{ 4 } << 20;
+
+/// Claims `n` bytes at the end of a shard (`end`: the bytes claimed so far),
+/// from the next multiple of `align` if that is not 0; returns where.
+uint64_t
+claim(std::atomic<uint64_t>& end, uint64_t n, size_t align)
+{
+    if (align == 0) {
+        return end.fetch_add(n);
+    }
+    uint64_t at = end.load();
+    uint64_t offset = 0;
+    do {
+        offset = round_up(at, align);
+    } while (!end.compare_exchange_weak(at, offset + n));
+    return offset;
+}
 
 /// Chunks handed to a worker in one job: at least this many bytes.
 constexpr uint64_t kMinJobBytes = uint64_t{ 1 } << 20;
@@ -992,13 +1002,9 @@ ArrayWriter::store_chunk(const std::vector<uint64_t>& coords,
         const size_t padded = round_up(last, align);
         std::memset(buffers[parts.size() - 1].data() + last, 0, padded - last);
         parts.back() = std::span<const uint8_t>(parts.back().data(), padded);
-        const uint64_t span = round_up(n, align);
-        uint64_t end = shard->end.load();
-        do {
-            offset = round_up(end, align);
-        } while (!shard->end.compare_exchange_weak(end, offset + span));
+        offset = claim(shard->end, round_up(n, align), align);
     } else {
-        offset = shard->end.fetch_add(n);
+        offset = claim(shard->end, n, 0);
     }
     shard->sink->write_parts(offset, parts);
     chunk_stored(coords, shard, offset, n);
@@ -1062,33 +1068,20 @@ ArrayWriter::write_pack(const std::shared_ptr<Shard>& shard, Pack& pack)
     // As a large chunk: on an aligned offset, zero-filled to the block, by
     // direct I/O. A small pack (the last of a shard of few or tiny chunks)
     // is written as it is, with no padding.
-    uint64_t offset = 0;
     size_t n = pack.used;
-    const size_t align = shard->sink->direct_alignment();
-    if (align != 0 && n >= kMinDirectChunk) {
+    size_t align = shard->sink->direct_alignment();
+    if (n < kMinDirectChunk) {
+        align = 0;
+    } else if (align != 0) {
         n = round_up(n, align);
         std::memset(pack.bytes.data() + pack.used, 0, n - pack.used);
-        uint64_t end = shard->end.load();
-        do {
-            offset = round_up(end, align);
-        } while (!shard->end.compare_exchange_weak(end, offset + n));
-    } else {
-        offset = shard->end.fetch_add(n);
     }
+    const uint64_t offset = claim(shard->end, n, align);
     shard->sink->write(offset, pack.bytes.data(), n);
-    bool complete = false;
-    {
-        std::lock_guard lock(shard->mutex);
-        for (const Pack::Entry& e : pack.chunks) {
-            shard->index[2 * e.index] = offset + e.at;
-            shard->index[2 * e.index + 1] = e.n;
-        }
-        shard->written += pack.chunks.size();
-        complete = shard->written == shard->expected;
+    for (IndexEntry& e : pack.chunks) {
+        e.at += offset;
     }
-    if (complete) {
-        finish_shard(shard->key, *shard);
-    }
+    index_chunks(shard, pack.chunks);
 }
 
 void
@@ -1097,16 +1090,26 @@ ArrayWriter::chunk_stored(const std::vector<uint64_t>& coords,
                           uint64_t offset,
                           uint64_t n)
 {
+    const IndexEntry entry{ geometry_.index_in_shard(coords), offset, n };
+    index_chunks(shard, std::span(&entry, 1));
+}
+
+void
+ArrayWriter::index_chunks(const std::shared_ptr<Shard>& shard,
+                          std::span<const IndexEntry> chunks)
+{
     bool complete = false;
     {
         std::lock_guard lock(shard->mutex);
-        const uint64_t i = geometry_.index_in_shard(coords);
-        shard->index[2 * i] = offset;
-        shard->index[2 * i + 1] = n;
-        complete = ++shard->written == shard->expected;
+        for (const IndexEntry& e : chunks) {
+            shard->index[2 * e.index] = e.at;
+            shard->index[2 * e.index + 1] = e.n;
+        }
+        shard->written += chunks.size();
+        complete = shard->written == shard->expected;
     }
     if (complete) {
-        finish_shard(shard_of(coords), *shard);
+        finish_shard(shard->key, *shard);
     }
 }
 

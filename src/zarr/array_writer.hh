@@ -111,6 +111,13 @@ class ArrayWriter
         Buffer chunk;
     };
     struct Shard;
+    /// A chunk stored in its shard, for the index.
+    struct IndexEntry
+    {
+        uint64_t index; // of the chunk in its shard
+        uint64_t at;    // offset in the shard (in a Pack: in the pack, until written)
+        uint64_t n;
+    };
     struct Pack;
     struct PlaneChunk;
     struct PlaneTask
@@ -179,8 +186,12 @@ class ArrayWriter
                     std::span<const std::span<const uint8_t>> parts,
                     size_t n);
     /// Writes a pack at an aligned offset in its shard and indexes its
-    /// chunks; finishes the shard when they were its last.
+    /// chunks.
     void write_pack(const std::shared_ptr<Shard>& shard, Pack& pack);
+    /// Records stored chunks in their shard's index; finishes the shard
+    /// when they were its last.
+    void index_chunks(const std::shared_ptr<Shard>& shard,
+                      std::span<const IndexEntry> chunks);
     /// Bytes of each segment of a chunk compressed plane by plane.
     static size_t segment_bytes(const codec::BloscPlanes& planes);
     /// Coordinates of the shard holding `chunk`.
