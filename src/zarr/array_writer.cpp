@@ -526,7 +526,6 @@ ArrayWriter::write_group(bool completes)
 {
     const auto& g = geometry_;
     const uint64_t plane_bytes = plane_bytes_of(g);
-    const uint64_t planes_per_chunk = planes_per_chunk_of(g);
     const uint64_t n = group_frames_ * plane_bytes;
     struct Write
     {
@@ -535,7 +534,6 @@ ArrayWriter::write_group(bool completes)
         uint64_t at;      // offset in the shard (v3) or chunk file (v2)
         uint64_t planes;  // planes this write stores, padding included
     };
-    std::vector<std::shared_ptr<RawChunk>> to_pad; // v2 chunks completed here
     const std::shared_ptr<Buffer> staging = std::move(group_);
     auto batch = std::make_shared<std::vector<Write>>();
     const auto submit = [&] {
@@ -561,7 +559,7 @@ ArrayWriter::write_group(bool completes)
             chunk->coords = g.chunk_coords(open_slab_, slab_index);
             try {
                 if (spec_.version == ZarrVersion_2) {
-                    // A file of its own, whole (see pad_chunk_file), opened
+                    // A file of its own, whole (see pad_raw_chunk), opened
                     // by its first write (see chunk_file).
                     auto file = std::make_shared<Shard>();
                     file->key = chunk->coords;
@@ -585,12 +583,8 @@ ArrayWriter::write_group(bool completes)
         open->submitted += group_frames_;
         open->next_plane = group_local_bytes_ / plane_bytes + group_frames_;
         uint64_t planes = group_frames_;
-        if (completes && spec_.version == ZarrVersion_2) {
-            to_pad.push_back(open);
-        } else if (completes) {
-            // Planes past the array's edge in an outer dimension are never
-            // written: the shard's space reads as zeros.
-            planes += planes_per_chunk - open->submitted;
+        if (completes) {
+            planes += pad_raw_chunk(open);
         }
         batch->push_back(Write{ .chunk = open,
                                 .src = staging->data() + i * write_group_ * plane_bytes,
@@ -605,9 +599,6 @@ ArrayWriter::write_group(bool completes)
     }
     if (!batch->empty()) {
         submit();
-    }
-    for (const auto& chunk : to_pad) {
-        pad_chunk_file(chunk);
     }
 }
 
@@ -628,39 +619,41 @@ ArrayWriter::chunk_file(RawChunk& chunk)
     return *chunk.shard->sink;
 }
 
-void
-ArrayWriter::pad_chunk_file(const std::shared_ptr<RawChunk>& chunk)
+uint64_t
+ArrayWriter::pad_raw_chunk(const std::shared_ptr<RawChunk>& chunk)
 {
-    // A v2 chunk is a whole file, its planes past the array's edge zeros
-    // (rare: the last chunks of a bounded array, or of a stream closed
-    // mid-chunk). Planes come in order, so those missing before the last
-    // one written are space of the file that no write touched (reserved
-    // up to the chunk's size): they read as zeros. Those after it are
-    // written, from one zeroed buffer, a group at a time, so that the file
-    // is whole.
+    // Planes past the array's edge in an outer dimension, or missing at
+    // close. In a v3 shard they are never written: the shard's space reads
+    // as zeros. A v2 chunk is a whole file: planes come in order, so those
+    // missing before the last one written are space of the file that no
+    // write touched (reserved up to the chunk's size), which reads as
+    // zeros; those after it are written, from one zeroed buffer, a group at
+    // a time (rare: the last chunks of a bounded array, or of a stream
+    // closed mid-chunk).
     const uint64_t plane = plane_bytes_of(geometry_);
     const uint64_t total = planes_per_chunk_of(geometry_);
-    const uint64_t inside = chunk->next_plane - chunk->submitted;
-    if (chunk->next_plane < total && !zeros_) {
-        zeros_ = allocate_aligned(static_cast<size_t>(write_group_ * plane));
-        std::memset(zeros_.get(), 0, static_cast<size_t>(write_group_ * plane));
-    }
-    for (uint64_t p = chunk->next_plane; p < total;) {
-        const uint64_t k = std::min(write_group_, total - p);
-        pool_.submit_io(
-          [this, chunk, at = p * plane, n = k * plane, k] {
-              if (!errors_.failed()) {
-                  chunk_file(*chunk).write(at, zeros_.get(), static_cast<size_t>(n));
-                  raw_planes_stored(*chunk, k);
-              }
-          },
-          static_cast<size_t>(k * plane));
-        p += k;
+    uint64_t unwritten = total - chunk->submitted;
+    if (spec_.version == ZarrVersion_2 && chunk->next_plane < total) {
+        if (!zeros_) {
+            zeros_ = allocate_aligned(static_cast<size_t>(write_group_ * plane));
+            std::memset(zeros_.get(), 0, static_cast<size_t>(write_group_ * plane));
+        }
+        for (uint64_t p = chunk->next_plane; p < total;) {
+            const uint64_t k = std::min(write_group_, total - p);
+            pool_.submit_io(
+              [this, chunk, at = p * plane, n = k * plane, k] {
+                  if (!errors_.failed()) {
+                      chunk_file(*chunk).write(at, zeros_.get(), static_cast<size_t>(n));
+                      raw_planes_stored(*chunk, k);
+                  }
+              },
+              static_cast<size_t>(k * plane));
+            p += k;
+        }
+        unwritten -= total - chunk->next_plane;
     }
     chunk->submitted = total;
-    if (inside > 0) {
-        raw_planes_stored(*chunk, inside);
-    }
+    return unwritten;
 }
 
 void
@@ -829,14 +822,11 @@ ArrayWriter::flush()
         if (group_) {
             write_group(false);
         }
-        const uint64_t planes_per_chunk = planes_per_chunk_of(geometry_);
         for (auto& open : open_raw_) {
-            if (open && !errors_.failed() && spec_.version == ZarrVersion_2) {
-                pad_chunk_file(open);
-            } else if (open && !errors_.failed()) {
-                const uint64_t missing = planes_per_chunk - open->submitted;
-                open->submitted = planes_per_chunk;
-                raw_planes_stored(*open, missing);
+            if (open && !errors_.failed()) {
+                if (const uint64_t unwritten = pad_raw_chunk(open); unwritten > 0) {
+                    raw_planes_stored(*open, unwritten);
+                }
             }
             open.reset();
         }

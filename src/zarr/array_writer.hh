@@ -151,9 +151,11 @@ class ArrayWriter
     /// Where the planes of `chunk` go: its shard (v3), or its own file
     /// (v2), created by the first call. Thread-safe.
     storage::Sink& chunk_file(RawChunk& chunk);
-    /// v2: writes zeros over the planes of `chunk` that no frame filled
-    /// (from `submitted` on), so that its file is whole.
-    void pad_chunk_file(const std::shared_ptr<RawChunk>& chunk);
+    /// Hands out the planes of a completing `chunk` that no frame filled
+    /// (v2: writes those after its last plane as zeros, so its file is
+    /// whole); returns how many of them are never written, which the caller
+    /// counts as stored (with its last write, or at once).
+    uint64_t pad_raw_chunk(const std::shared_ptr<RawChunk>& chunk);
     /// Counts `planes` more planes of `chunk` as stored (written, or, in a
     /// v3 shard, padding that is never written: the shard's space reads as
     /// zeros); the chunk's last finishes its file (v2) or indexes it (v3).
@@ -235,7 +237,7 @@ class ArrayWriter
     uint64_t group_base_ = 0;             // placement of its first frame
     uint64_t group_local_bytes_ = 0;
     std::vector<std::shared_ptr<RawChunk>> open_raw_; // by slab index
-    AlignedBytes zeros_; // v2 padding planes, a group's worth (pad_chunk_file)
+    AlignedBytes zeros_; // v2 padding planes, a group's worth (pad_raw_chunk)
     uint64_t open_slab_ = 0;           // append-chunk index of open_
     std::atomic<uint64_t> frames_{ 0 }; // frames appended by the caller
     uint64_t scattered_ = 0;           // frames scattered, padding included
