@@ -999,15 +999,7 @@ ArrayWriter::store_chunk(const std::vector<uint64_t>& coords,
     shard->sink->write_parts(offset, parts);
     chunk_stored(coords, shard, offset, n);
     if (packs_ && ++shard->arrived == shard->expected) {
-        // The shard's last chunk: its small chunks go out now.
-        std::shared_ptr<Pack> pack;
-        {
-            std::lock_guard lock(shard->pack_mutex);
-            pack = std::move(shard->pack);
-        }
-        if (pack) {
-            write_pack(shard, *pack);
-        }
+        write_open_pack(shard); // the shard's last chunk: its small ones too
     }
 }
 
@@ -1046,6 +1038,19 @@ ArrayWriter::pack_chunk(const std::vector<uint64_t>& coords,
             pool_.submit_io([this, shard, pack] { write_pack(shard, *pack); },
                             pack->used);
         }
+    }
+}
+
+void
+ArrayWriter::write_open_pack(const std::shared_ptr<Shard>& shard)
+{
+    std::shared_ptr<Pack> pack;
+    {
+        std::lock_guard lock(shard->pack_mutex);
+        pack = std::move(shard->pack);
+    }
+    if (pack) {
+        write_pack(shard, *pack);
     }
 }
 
@@ -1099,7 +1104,7 @@ ArrayWriter::index_chunks(const std::shared_ptr<Shard>& shard,
         complete = shard->written == shard->expected;
     }
     if (complete) {
-        finish_shard(shard->key, *shard);
+        finish_shard(*shard);
     }
 }
 
@@ -1145,7 +1150,7 @@ ArrayWriter::shard_for(const std::vector<uint64_t>& coords)
 }
 
 void
-ArrayWriter::finish_shard(const std::vector<uint64_t>& coords, Shard& shard)
+ArrayWriter::finish_shard(Shard& shard)
 {
     const size_t n_entries = shard.index.size();
     std::vector<uint8_t> index(8 * n_entries + 4);
@@ -1157,7 +1162,7 @@ ArrayWriter::finish_shard(const std::vector<uint64_t>& coords, Shard& shard)
     std::shared_ptr<Shard> keep_alive;
     {
         std::lock_guard lock(shards_mutex_);
-        auto it = shards_.find(coords);
+        auto it = shards_.find(shard.key);
         if (it != shards_.end()) {
             keep_alive = std::move(it->second);
             shards_.erase(it);
@@ -1165,7 +1170,7 @@ ArrayWriter::finish_shard(const std::vector<uint64_t>& coords, Shard& shard)
     }
     shard.sink->write(shard.end.load(), index.data(), index.size());
     shard.sink->finalize();
-    row_object_done(coords[0]);
+    row_object_done(shard.key[0]);
 }
 
 void
@@ -1198,26 +1203,19 @@ ArrayWriter::row_object_done(uint64_t row)
 void
 ArrayWriter::finalize_shards()
 {
-    std::vector<std::pair<std::vector<uint64_t>, std::shared_ptr<Shard>>> open;
+    std::vector<std::shared_ptr<Shard>> open;
     {
         std::lock_guard lock(shards_mutex_);
         for (auto& [coords, shard] : shards_) {
-            open.emplace_back(coords, shard);
+            open.push_back(shard);
         }
     }
-    for (auto& [coords, shard] : open) {
+    for (auto& shard : open) {
         try {
             // Its last chunks never came (the end of an unbounded array):
             // those packed wait here.
-            std::shared_ptr<Pack> pack;
-            {
-                std::lock_guard lock(shard->pack_mutex);
-                pack = std::move(shard->pack);
-            }
-            if (pack) {
-                write_pack(shard, *pack);
-            }
-            finish_shard(coords, *shard);
+            write_open_pack(shard);
+            finish_shard(*shard);
         } catch (const Error& e) {
             errors_.record(e.code(), e.what());
         }

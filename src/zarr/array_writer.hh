@@ -190,6 +190,8 @@ class ArrayWriter
     /// Writes a pack at an aligned offset in its shard and indexes its
     /// chunks.
     void write_pack(const std::shared_ptr<Shard>& shard, Pack& pack);
+    /// Writes the pack being filled for `shard`, if any.
+    void write_open_pack(const std::shared_ptr<Shard>& shard);
     /// Records stored chunks in their shard's index; finishes the shard
     /// when they were its last.
     void index_chunks(const std::shared_ptr<Shard>& shard,
@@ -199,7 +201,7 @@ class ArrayWriter
     /// Coordinates of the shard holding `chunk`.
     std::vector<uint64_t> shard_of(const std::vector<uint64_t>& chunk) const;
     std::shared_ptr<Shard> shard_for(const std::vector<uint64_t>& shard);
-    void finish_shard(const std::vector<uint64_t>& key, Shard& shard);
+    void finish_shard(Shard& shard);
     std::string chunk_key(const std::vector<uint64_t>& coords, bool v3) const;
     void row_object_done(uint64_t row);
     /// The extent whose rows are all stored (progress_mutex_ held).
