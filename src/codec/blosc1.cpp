@@ -1,5 +1,6 @@
 #include "blosc1.hh"
 
+#include "../util/buffer_pool.hh"
 #include "../util/error.hh"
 #include "../util/little_endian.hh"
 #include "../util/row_copy.hh"
@@ -238,9 +239,9 @@ BloscPlanes::try_shuffling_staged()
         plane[i] = static_cast<uint8_t>(i / 97 + (x & 3));
     }
     const size_t room = plane_scratch();
-    const std::unique_ptr<uint8_t[]> staged(new uint8_t[plane_bytes_ + 16]);
     // Aligned as the staging buffers are, so the probe takes the same path.
-    uint8_t* const aligned = staged.get() + (16 - reinterpret_cast<uintptr_t>(staged.get()) % 16) % 16;
+    const AlignedBytes staged = allocate_aligned(plane_bytes_);
+    uint8_t* const aligned = staged.get();
     std::vector<uint8_t> as_is(room), shuffled(room);
     shuffles_staged_ = true;
     stage(aligned, plane_bytes_, plane.data(), plane_bytes_, 1, plane_bytes_);

@@ -19,6 +19,17 @@ namespace zarr::storage {
 /// store, whole (a temporary file renamed into place; a completed multipart
 /// upload). It is durable once Store::sync() returns. A sink destroyed
 /// without finalize() leaves no object behind.
+/// Bytes of `parts` together.
+inline size_t
+total_bytes(std::span<const std::span<const uint8_t>> parts) noexcept
+{
+    size_t n = 0;
+    for (const auto& part : parts) {
+        n += part.size();
+    }
+    return n;
+}
+
 class Sink
 {
   public:

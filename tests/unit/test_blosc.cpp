@@ -1,5 +1,6 @@
 #include "codec/blosc1.hh"
 #include "codec/shuffle.hh"
+#include "util/buffer_pool.hh"
 #include "util/error.hh"
 #include "util/row_copy.hh"
 
@@ -329,9 +330,9 @@ TEST_P(BloscPlanesStaging, RaggedTilesDecodeToTheTilePaddedWithZeros)
             std::memcpy(expected.data() + p * plane_bytes + r * row_bytes,
                         src + r * frame_row_bytes, tile_cols * ts);
         }
-        // Over a recycled buffer: zeroed first, as the writer does.
-        std::vector<uint8_t> plane(plane_bytes + 16, 0xee);
-        uint8_t* at = plane.data() + (16 - reinterpret_cast<uintptr_t>(plane.data()) % 16) % 16;
+        // An aligned staging buffer, zeroed first, as the writer's are.
+        const zarr::AlignedBytes plane = zarr::allocate_aligned(plane_bytes);
+        uint8_t* const at = plane.get();
         std::memset(at, 0, plane_bytes);
         plan->stage(at, row_bytes, src, frame_row_bytes, tile_rows, tile_cols * ts);
         zarr::finish_streaming_copies();

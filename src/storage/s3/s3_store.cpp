@@ -112,10 +112,7 @@ class S3Store final : public Store
     void put_parts(const std::string& key,
                    std::span<const std::span<const uint8_t>> parts) override
     {
-        size_t n = 0;
-        for (const auto& part : parts) {
-            n += part.size();
-        }
+        const size_t n = total_bytes(parts);
         if (n > part_size_) {
             Store::put_parts(key, parts); // a multipart upload
             return;
@@ -340,10 +337,7 @@ S3Sink::write(uint64_t offset, const uint8_t* data, size_t n)
 void
 S3Sink::write_parts(uint64_t offset, std::span<const std::span<const uint8_t>> parts)
 {
-    size_t n = 0;
-    for (const auto& part : parts) {
-        n += part.size();
-    }
+    const size_t n = total_bytes(parts);
     std::vector<std::pair<int, std::vector<uint8_t>>> ready;
     {
         std::lock_guard lock(mutex_);
