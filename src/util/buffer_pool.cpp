@@ -4,6 +4,9 @@
 #include <cstdint>
 #include <cstring>
 #include <limits>
+#include <new>
+
+#include <sys/mman.h>
 
 
 namespace zarr {
@@ -11,14 +14,28 @@ namespace zarr {
 void
 AlignedDelete::operator()(uint8_t* p) const noexcept
 {
-    ::operator delete[](p, std::align_val_t(kBufferAlignment));
+    if (mapped != 0) {
+        ::munmap(p, mapped);
+    } else {
+        ::operator delete[](p, std::align_val_t(kBufferAlignment));
+    }
 }
 
 AlignedBytes
 allocate_aligned(size_t n)
 {
-    return AlignedBytes(static_cast<uint8_t*>(
-      ::operator new[](n, std::align_val_t(kBufferAlignment))));
+    if (!kMapsLargeBuffers || n < kMappedBufferBytes) {
+        return AlignedBytes(static_cast<uint8_t*>(
+          ::operator new[](n, std::align_val_t(kBufferAlignment))));
+    }
+    // Mappings start on a page, which is at least kBufferAlignment.
+    static_assert(kBufferAlignment <= 4096);
+    const size_t length = (n + kBufferAlignment - 1) / kBufferAlignment * kBufferAlignment;
+    void* p = ::mmap(nullptr, length, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (p == MAP_FAILED) {
+        throw std::bad_alloc();
+    }
+    return AlignedBytes(static_cast<uint8_t*>(p), AlignedDelete{ length });
 }
 
 Buffer::Buffer(std::shared_ptr<BufferPool> pool,

@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <cerrno>
 #include <condition_variable>
 #include <cstring>
 #include <mutex>
@@ -12,6 +13,8 @@
 #include <chrono>
 #include <thread>
 #include <vector>
+
+#include <sys/mman.h>
 
 using zarr::BufferPool;
 using zarr::Error;
@@ -114,6 +117,35 @@ TEST(ThreadPool, JobLargerThanTheBudgetRunsWhenThePoolIsEmpty)
     pool.submit([&] { ran = true; }, 1000);
     pool.wait_idle();
     EXPECT_TRUE(ran.load());
+}
+
+TEST(AllocateAligned, AlignsEverySizeAndMapsLargeBuffersOfTheirOwn)
+{
+    for (size_t n : { size_t{ 1 }, size_t{ 4095 }, size_t{ 4096 }, zarr::kMappedBufferBytes - 1,
+                      zarr::kMappedBufferBytes, zarr::kMappedBufferBytes + 1,
+                      (size_t{ 3 } << 20) + 5 }) {
+        SCOPED_TRACE(n);
+        zarr::AlignedBytes b = zarr::allocate_aligned(n);
+        ASSERT_TRUE(b);
+        EXPECT_EQ(reinterpret_cast<uintptr_t>(b.get()) % zarr::kBufferAlignment, 0u);
+        std::memset(b.get(), 0xA5, n); // every byte is writable
+        EXPECT_EQ(b[n - 1], 0xA5);
+        const size_t mapped = b.get_deleter().mapped;
+        if (!zarr::kMapsLargeBuffers || n < zarr::kMappedBufferBytes) {
+            EXPECT_EQ(mapped, 0u); // from operator new
+            continue;
+        }
+        EXPECT_GE(mapped, n);
+        EXPECT_EQ(mapped % zarr::kBufferAlignment, 0u);
+        // Freed, the mapping is gone: its pages went back to the kernel,
+        // not to a heap that may never be trimmed.
+        uint8_t* at = b.get();
+        std::vector<unsigned char> resident((mapped + 4095) / 4096);
+        ASSERT_EQ(::mincore(at, mapped, resident.data()), 0);
+        b.reset();
+        EXPECT_EQ(::mincore(at, mapped, resident.data()), -1);
+        EXPECT_EQ(errno, ENOMEM);
+    }
 }
 
 TEST(BufferPool, RecyclesBuffers)
