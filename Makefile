@@ -13,7 +13,7 @@ BUILD_DIR ?= build/test
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-APT_PACKAGES := build-essential pkg-config libblosc-dev nlohmann-json3-dev \
+APT_PACKAGES := build-essential pkg-config libblosc-dev libzstd-dev nlohmann-json3-dev \
 	libcurl4-openssl-dev libssl-dev libpugixml-dev libinih-dev \
 	libgtest-dev googletest clang libclang-rt-14-dev
 PY_PACKAGES := pip numpy pytest zarr tensorstore ome-zarr-models ome-zarr \

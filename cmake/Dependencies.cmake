@@ -21,6 +21,25 @@ else ()
     target_link_libraries(acquire_zarr_blosc INTERFACE PkgConfig::BLOSC)
 endif ()
 
+# libzstd, which c-blosc compresses zstd blocks with: planes compressed block
+# by block call it directly (see BloscPlanes). vcpkg ships a CMake config;
+# Debian ships libzstd.pc.
+find_package(zstd CONFIG QUIET)
+add_library(acquire_zarr_zstd INTERFACE)
+if (TARGET zstd::libzstd_shared)
+    target_link_libraries(acquire_zarr_zstd INTERFACE zstd::libzstd_shared)
+elseif (TARGET zstd::libzstd_static)
+    target_link_libraries(acquire_zarr_zstd INTERFACE zstd::libzstd_static)
+elseif (TARGET zstd::libzstd)
+    target_link_libraries(acquire_zarr_zstd INTERFACE zstd::libzstd)
+else ()
+    if (NOT PkgConfig_FOUND)
+        message(FATAL_ERROR "libzstd not found: install libzstd-dev (Debian) or use the vcpkg preset")
+    endif ()
+    pkg_check_modules(ZSTD REQUIRED IMPORTED_TARGET libzstd)
+    target_link_libraries(acquire_zarr_zstd INTERFACE PkgConfig::ZSTD)
+endif ()
+
 find_package(nlohmann_json 3.10 CONFIG REQUIRED)
 
 # S3: libcurl (HTTP), OpenSSL's libcrypto (SigV4), pugixml (XML replies),

@@ -85,6 +85,9 @@ class BloscPlanes
     /// of the plane with its shuffle on (checked by plan() on a probe
     /// plane). The chunk's header still says shuffled, as it must.
     bool shuffles_staged() const noexcept { return shuffles_staged_; }
+    /// True if planes are compressed block by block by libzstd directly
+    /// rather than by c-blosc (same bytes; see try_compressing_zstd_blocks).
+    bool compresses_zstd_blocks() const noexcept { return compresses_zstd_blocks_; }
 
     /// Copies a chunk's plane into `dst` in the form that append() and
     /// compress_plane() take (their `src`): `rows` rows of `row_bytes`,
@@ -164,6 +167,13 @@ class BloscPlanes
     /// Turns shuffles_staged() on if c-blosc, given a probe plane staged
     /// shuffled, makes the streams it makes of the plane as it is.
     void try_shuffling_staged();
+    /// A plane's blocks compressed by libzstd directly, each with the
+    /// calling thread's own compression context, laid out as c-blosc lays
+    /// them out (see try_compressing_zstd_blocks).
+    size_t compress_zstd_blocks(const uint8_t* src, uint8_t* out) const;
+    /// Turns compresses_zstd_blocks_ on if compress_zstd_blocks makes, of
+    /// probe planes, the bytes c-blosc makes.
+    void try_compressing_zstd_blocks();
 
     BloscParams params_;
     size_t plane_bytes_ = 0;
@@ -175,6 +185,8 @@ class BloscPlanes
     bool shuffles_staged_ = false;
     BloscParams plane_params_;       // what each plane is compressed with
     uint8_t plane_lead_[4] = {};     // lead_ as those calls write it
+    bool compresses_zstd_blocks_ = false;
+    int zstd_level_ = 0;             // c-blosc's level, as libzstd's
     std::vector<uint8_t> zero_plane_; // a zero plane, compressed (one call)
 };
 

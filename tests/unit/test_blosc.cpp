@@ -9,6 +9,7 @@
 
 #include <cstring>
 #include <random>
+#include <thread>
 #include <tuple>
 #include <vector>
 
@@ -139,6 +140,10 @@ TEST_P(BloscPlanesAssembly, DecodesToThePlanesWithMissingOnesAsZeros)
     EXPECT_EQ(plane_bytes % plan->block_bytes(), 0u);
     // Byte shuffles of multi-byte elements are done while staging.
     EXPECT_EQ(plan->shuffles_staged(), shuffle == 1 && type_size > 1);
+    // zstd blocks of planes that reach the codec unshuffled (as given or
+    // shuffled while staged) are compressed by libzstd directly.
+    EXPECT_EQ(plan->compresses_zstd_blocks(),
+              codec == BloscCodec::zstd && (shuffle == 0 || plan->shuffles_staged()));
 
     // Plane 0 smooth, 1 random (incompressible), 2 missing, 3 smooth, 4
     // constant, 5 missing (after the last one given). Planes 1 and 3 are
@@ -194,6 +199,68 @@ INSTANTIATE_TEST_SUITE_P(
                    testing::Values(1, 5, 9),
                    testing::Values(0, 1, 2),
                    testing::Values(size_t{ 1 }, size_t{ 2 }, size_t{ 4 }, size_t{ 8 })));
+
+// Where libzstd compresses a plane's blocks directly, with a context kept
+// by the thread, the bytes are those c-blosc makes of the same plane (its
+// header, block offsets and streams, blocks it cannot shrink stored as
+// they are), for every level and type size, on several threads at once.
+class BloscZstdBlocks : public testing::TestWithParam<std::tuple<int, int, size_t>>
+{};
+
+TEST_P(BloscZstdBlocks, AreTheBytesCBloscMakes)
+{
+    const auto [level, shuffle, ts] = GetParam();
+    const size_t plane_bytes = 96 * 1024;
+    const auto plan = BloscPlanes::plan({ BloscCodec::zstd, level, shuffle, ts }, plane_bytes, 4);
+    ASSERT_TRUE(plan.has_value());
+    ASSERT_TRUE(plan->compresses_zstd_blocks());
+
+    // Smooth, noise, constant, and half of each (blocks of both kinds).
+    std::vector<std::vector<uint8_t>> planes(4, smooth_data(plane_bytes));
+    std::mt19937 rng(11);
+    for (size_t i = 0; i < plane_bytes; ++i) {
+        planes[1][i] = static_cast<uint8_t>(rng());
+        if (i >= plane_bytes / 2) {
+            planes[3][i] = planes[1][i];
+        }
+    }
+    std::fill(planes[2].begin(), planes[2].end(), uint8_t{ 7 });
+
+    std::vector<std::thread> threads;
+    std::vector<int> mismatches(3, 0);
+    for (size_t t = 0; t < mismatches.size(); ++t) {
+        threads.emplace_back([&, t] {
+            for (int round = 0; round < 4; ++round) {
+                for (const auto& plane : planes) {
+                    const auto in = staged(*plan, plane.data());
+                    std::vector<uint8_t> ours(plan->plane_scratch());
+                    std::vector<uint8_t> theirs(plan->plane_scratch());
+                    const size_t n = plan->compress_plane(in.data(), ours.data(), ours.size());
+                    // What the plan hands c-blosc: the staged plane, no
+                    // shuffle left to do, the plan's block size.
+                    const int m = blosc_compress_ctx(
+                      level, BLOSC_NOSHUFFLE, ts, plane_bytes, in.data(), theirs.data(),
+                      theirs.size(), BLOSC_ZSTD_COMPNAME, static_cast<int>(plan->block_bytes()), 1);
+                    if (m <= 0 || n != static_cast<size_t>(m) ||
+                        std::memcmp(ours.data(), theirs.data(), n) != 0) {
+                        ++mismatches[t];
+                    }
+                }
+            }
+        });
+    }
+    for (auto& t : threads) {
+        t.join();
+    }
+    EXPECT_EQ(mismatches, std::vector<int>(mismatches.size(), 0));
+}
+
+INSTANTIATE_TEST_SUITE_P(LevelsShufflesTypeSizes,
+                         BloscZstdBlocks,
+                         testing::Combine(testing::Values(1, 2, 5, 8, 9),
+                                          testing::Values(0, 1),
+                                          testing::Values(size_t{ 2 }, size_t{ 4 },
+                                                          size_t{ 8 })));
 
 TEST(BloscPlanes, LevelZeroSmallPlanesAndSinglePlanesCompressWhole)
 {
