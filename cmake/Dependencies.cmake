@@ -4,41 +4,36 @@
 
 find_package(PkgConfig QUIET)
 
-# c-blosc 1.x. vcpkg ships a CMake config; Debian ships only blosc.pc.
-find_package(blosc CONFIG QUIET)
-if (TARGET blosc_shared)
-    add_library(acquire_zarr_blosc INTERFACE)
-    target_link_libraries(acquire_zarr_blosc INTERFACE blosc_shared)
-elseif (TARGET blosc_static)
-    add_library(acquire_zarr_blosc INTERFACE)
-    target_link_libraries(acquire_zarr_blosc INTERFACE blosc_static)
-else ()
+# acquire_zarr_dependency(<name> <pkg-config module> <Debian package>
+#                         [<CMake target>...]): an interface library
+# acquire_zarr_<name> that links the first of the CMake targets that exists
+# (from a package's CMake config, as vcpkg ships them), else the pkg-config
+# module (Debian ships some libraries with only a .pc file).
+function(acquire_zarr_dependency name module debian)
+    add_library(acquire_zarr_${name} INTERFACE)
+    foreach (target IN LISTS ARGN)
+        if (TARGET ${target})
+            target_link_libraries(acquire_zarr_${name} INTERFACE ${target})
+            return()
+        endif ()
+    endforeach ()
     if (NOT PkgConfig_FOUND)
-        message(FATAL_ERROR "c-blosc not found: install libblosc-dev (Debian) or use the vcpkg preset")
+        message(FATAL_ERROR "${module} not found: install ${debian} (Debian) or use the vcpkg preset")
     endif ()
-    pkg_check_modules(BLOSC REQUIRED IMPORTED_TARGET blosc)
-    add_library(acquire_zarr_blosc INTERFACE)
-    target_link_libraries(acquire_zarr_blosc INTERFACE PkgConfig::BLOSC)
-endif ()
+    string(TOUPPER ${name} prefix)
+    pkg_check_modules(${prefix} REQUIRED IMPORTED_TARGET ${module})
+    target_link_libraries(acquire_zarr_${name} INTERFACE PkgConfig::${prefix})
+endfunction()
+
+# c-blosc 1.x.
+find_package(blosc CONFIG QUIET)
+acquire_zarr_dependency(blosc blosc libblosc-dev blosc_shared blosc_static)
 
 # libzstd, which c-blosc compresses zstd blocks with: planes compressed block
-# by block call it directly (see BloscPlanes). vcpkg ships a CMake config;
-# Debian ships libzstd.pc.
+# by block call it directly (see BloscPlanes).
 find_package(zstd CONFIG QUIET)
-add_library(acquire_zarr_zstd INTERFACE)
-if (TARGET zstd::libzstd_shared)
-    target_link_libraries(acquire_zarr_zstd INTERFACE zstd::libzstd_shared)
-elseif (TARGET zstd::libzstd_static)
-    target_link_libraries(acquire_zarr_zstd INTERFACE zstd::libzstd_static)
-elseif (TARGET zstd::libzstd)
-    target_link_libraries(acquire_zarr_zstd INTERFACE zstd::libzstd)
-else ()
-    if (NOT PkgConfig_FOUND)
-        message(FATAL_ERROR "libzstd not found: install libzstd-dev (Debian) or use the vcpkg preset")
-    endif ()
-    pkg_check_modules(ZSTD REQUIRED IMPORTED_TARGET libzstd)
-    target_link_libraries(acquire_zarr_zstd INTERFACE PkgConfig::ZSTD)
-endif ()
+acquire_zarr_dependency(zstd libzstd libzstd-dev
+                        zstd::libzstd_shared zstd::libzstd_static zstd::libzstd)
 
 find_package(nlohmann_json 3.10 CONFIG REQUIRED)
 
@@ -61,18 +56,9 @@ else ()
     target_link_libraries(acquire_zarr_pugixml INTERFACE pugixml)
 endif ()
 
-# inih: vcpkg ships a CMake config, Debian only inih.pc.
+# inih (the AWS credentials file).
 find_package(unofficial-inih CONFIG QUIET)
-add_library(acquire_zarr_inih INTERFACE)
-if (TARGET unofficial::inih::libinih)
-    target_link_libraries(acquire_zarr_inih INTERFACE unofficial::inih::libinih)
-else ()
-    if (NOT PkgConfig_FOUND)
-        message(FATAL_ERROR "inih not found: install libinih-dev (Debian) or use the vcpkg preset")
-    endif ()
-    pkg_check_modules(INIH REQUIRED IMPORTED_TARGET inih)
-    target_link_libraries(acquire_zarr_inih INTERFACE PkgConfig::INIH)
-endif ()
+acquire_zarr_dependency(inih inih libinih-dev unofficial::inih::libinih)
 
 if (BUILD_TESTING)
     find_package(GTest CONFIG QUIET)

@@ -107,6 +107,22 @@ constexpr size_t kCbytesAt = 12;
 constexpr size_t kMinPlaneBytes = 4096;
 constexpr size_t kMaxBlocksPerPlane = 32;
 
+/// A probe plane of `n` bytes: runs for the codec to find under noise it
+/// cannot (`runs`), or noise alone.
+std::vector<uint8_t>
+probe_plane(size_t n, bool runs)
+{
+    std::vector<uint8_t> plane(n);
+    uint32_t x = 2463534242u;
+    for (size_t i = 0; i < n; ++i) {
+        x ^= x << 13;
+        x ^= x >> 17;
+        x ^= x << 5;
+        plane[i] = runs ? static_cast<uint8_t>(i / 97 + (x & 3)) : static_cast<uint8_t>(x >> 11);
+    }
+    return plane;
+}
+
 } // namespace
 
 std::optional<BloscPlanes>
@@ -231,15 +247,7 @@ BloscPlanes::try_shuffling_staged()
         block_bytes_ % ts != 0) {
         return;
     }
-    // A probe plane with runs for the codec to find and noise it cannot.
-    std::vector<uint8_t> plane(plane_bytes_);
-    uint32_t x = 2463534242u;
-    for (size_t i = 0; i < plane.size(); ++i) {
-        x ^= x << 13;
-        x ^= x >> 17;
-        x ^= x << 5;
-        plane[i] = static_cast<uint8_t>(i / 97 + (x & 3));
-    }
+    const std::vector<uint8_t> plane = probe_plane(plane_bytes_, true);
     const size_t room = plane_scratch();
     // Aligned as the staging buffers are, so the probe takes the same path.
     const AlignedBytes staged = allocate_aligned(plane_bytes_);
@@ -336,18 +344,10 @@ BloscPlanes::try_compressing_zstd_blocks()
         return;
     }
     zstd_level_ = params_.level < 9 ? 2 * params_.level - 1 : ZSTD_maxCLevel();
-    // Two probe planes: one with runs for the codec to find and noise it
-    // cannot, and one of noise alone, whose blocks c-blosc stores as they
-    // are. Both must come out byte for byte as c-blosc makes them.
-    std::vector<uint8_t> runs(plane_bytes_), noise(plane_bytes_);
-    uint32_t x = 2463534242u;
-    for (size_t i = 0; i < plane_bytes_; ++i) {
-        x ^= x << 13;
-        x ^= x >> 17;
-        x ^= x << 5;
-        runs[i] = static_cast<uint8_t>(i / 97 + (x & 3));
-        noise[i] = static_cast<uint8_t>(x >> 11);
-    }
+    // Both probe planes must come out byte for byte as c-blosc makes them;
+    // it stores the blocks of noise as they are.
+    const std::vector<uint8_t> runs = probe_plane(plane_bytes_, true);
+    const std::vector<uint8_t> noise = probe_plane(plane_bytes_, false);
     const size_t room = plane_scratch();
     std::vector<uint8_t> theirs(room), ours(room);
     compresses_zstd_blocks_ = true;
