@@ -24,18 +24,20 @@ AlignedDelete::operator()(uint8_t* p) const noexcept
 AlignedBytes
 allocate_aligned(size_t n)
 {
-    if (!kMapsLargeBuffers || n < kMappedBufferBytes) {
-        return AlignedBytes(static_cast<uint8_t*>(
-          ::operator new[](n, std::align_val_t(kBufferAlignment))));
+    if (kMapsLargeBuffers && n >= kMappedBufferBytes) {
+        // Mappings start on a page, which is at least kBufferAlignment.
+        static_assert(kBufferAlignment <= 4096);
+        const size_t length = (n + kBufferAlignment - 1) / kBufferAlignment * kBufferAlignment;
+        void* p =
+          ::mmap(nullptr, length, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        if (p != MAP_FAILED) {
+            return AlignedBytes(static_cast<uint8_t*>(p), AlignedDelete{ length });
+        }
+        // Out of mappings (vm.max_map_count) or of memory: malloc's heap may
+        // still have room, and otherwise throws.
     }
-    // Mappings start on a page, which is at least kBufferAlignment.
-    static_assert(kBufferAlignment <= 4096);
-    const size_t length = (n + kBufferAlignment - 1) / kBufferAlignment * kBufferAlignment;
-    void* p = ::mmap(nullptr, length, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    if (p == MAP_FAILED) {
-        throw std::bad_alloc();
-    }
-    return AlignedBytes(static_cast<uint8_t*>(p), AlignedDelete{ length });
+    return AlignedBytes(static_cast<uint8_t*>(
+      ::operator new[](n, std::align_val_t(kBufferAlignment))));
 }
 
 Buffer::Buffer(std::shared_ptr<BufferPool> pool,

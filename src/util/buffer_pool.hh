@@ -44,7 +44,8 @@ using AlignedBytes = std::unique_ptr<uint8_t[], AlignedDelete>;
 /// std::bad_alloc if there is no memory for them.
 ///
 /// From kMappedBufferBytes up (if kMapsLargeBuffers), the bytes are an
-/// anonymous mapping of their own, given back to the kernel when freed.
+/// anonymous mapping of their own, given back to the kernel when freed (or,
+/// if the kernel refuses a mapping, from operator new).
 /// Through malloc, freeing one large buffer raises glibc's mmap threshold
 /// (up to 32 MiB), after which the other buffers are carved from the
 /// threads' heaps among c-blosc's temporary buffers of a block, and the
