@@ -350,17 +350,16 @@ BloscPlanes::try_compressing_zstd_blocks()
     const std::vector<uint8_t> noise = probe_plane(plane_bytes_, false);
     const size_t room = plane_scratch();
     std::vector<uint8_t> theirs(room), ours(room);
-    compresses_zstd_blocks_ = true;
     for (const auto* probe : { &runs, &noise }) {
         const int n = compress_forced(plane_params_, probe->data(), plane_bytes_,
                                       theirs.data(), room, forced_block_);
         const size_t m = n > 0 ? compress_zstd_blocks(probe->data(), ours.data()) : 0;
         if (n <= 0 || m != static_cast<size_t>(n) ||
             std::memcmp(theirs.data(), ours.data(), m) != 0) {
-            compresses_zstd_blocks_ = false;
             return;
         }
     }
+    compresses_zstd_blocks_ = true;
 }
 
 size_t

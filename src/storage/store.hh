@@ -13,12 +13,6 @@
 
 namespace zarr::storage {
 
-/// One object being written by positional writes, possibly from several
-/// threads at once (at disjoint ranges). finalize() completes the object and
-/// must be called exactly once: only then does the object appear in the
-/// store, whole (a temporary file renamed into place; a completed multipart
-/// upload). It is durable once Store::sync() returns. A sink destroyed
-/// without finalize() leaves no object behind.
 /// Bytes of `parts` together.
 inline size_t
 total_bytes(std::span<const std::span<const uint8_t>> parts) noexcept
@@ -30,6 +24,12 @@ total_bytes(std::span<const std::span<const uint8_t>> parts) noexcept
     return n;
 }
 
+/// One object being written by positional writes, possibly from several
+/// threads at once (at disjoint ranges). finalize() completes the object and
+/// must be called exactly once: only then does the object appear in the
+/// store, whole (a temporary file renamed into place; a completed multipart
+/// upload). It is durable once Store::sync() returns. A sink destroyed
+/// without finalize() leaves no object behind.
 class Sink
 {
   public:
