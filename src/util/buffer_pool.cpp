@@ -22,8 +22,9 @@ AlignedDelete::operator()(uint8_t* p) const noexcept
 }
 
 AlignedBytes
-allocate_aligned(size_t n)
+allocate_aligned(size_t n, size_t populate)
 {
+    populate = std::min(populate, n);
     if (kMapsLargeBuffers && n >= kMappedBufferBytes) {
         // Mappings start on a page, which is at least kBufferAlignment.
         static_assert(kBufferAlignment <= 4096);
@@ -31,13 +32,20 @@ allocate_aligned(size_t n)
         void* p =
           ::mmap(nullptr, length, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
         if (p != MAP_FAILED) {
+            if (populate > 0 &&
+                ::madvise(p, (populate + kBufferAlignment - 1) / kBufferAlignment * kBufferAlignment,
+                          MADV_POPULATE_WRITE) != 0) {
+                std::memset(p, 0, populate);
+            }
             return AlignedBytes(static_cast<uint8_t*>(p), AlignedDelete{ length });
         }
         // Out of mappings (vm.max_map_count) or of memory: malloc's heap may
         // still have room, and otherwise throws.
     }
-    return AlignedBytes(static_cast<uint8_t*>(
+    AlignedBytes bytes(static_cast<uint8_t*>(
       ::operator new[](n, std::align_val_t(kBufferAlignment))));
+    std::memset(bytes.get(), 0, populate);
+    return bytes;
 }
 
 Buffer::Buffer(std::shared_ptr<BufferPool> pool,
@@ -95,10 +103,12 @@ BufferPool::acquire()
 {
     {
         std::lock_guard lock(mutex_);
-        if (!idle_.empty()) {
-            auto data = std::move(idle_.back());
-            idle_.pop_back();
-            return Buffer(shared_from_this(), std::move(data), buffer_size_);
+        for (auto* from : { &idle_, &spare_ }) {
+            if (!from->empty()) {
+                auto data = std::move(from->back());
+                from->pop_back();
+                return Buffer(shared_from_this(), std::move(data), buffer_size_);
+            }
         }
     }
     return Buffer(shared_from_this(),
@@ -107,7 +117,7 @@ BufferPool::acquire()
 }
 
 AlignedBytes
-BufferPool::allocate(size_t limit)
+BufferPool::allocate(size_t limit, size_t populate)
 {
     {
         std::lock_guard lock(mutex_);
@@ -117,7 +127,7 @@ BufferPool::allocate(size_t limit)
         ++live_;
     }
     try {
-        return allocate_aligned(buffer_size_);
+        return allocate_aligned(buffer_size_, populate);
     } catch (...) {
         std::lock_guard lock(mutex_);
         --live_;
@@ -144,6 +154,33 @@ BufferPool::warm(size_t target, size_t at_most)
     return live_ < target && !stop_warming_.load();
 }
 
+void
+BufferPool::prefill(size_t count, size_t populate)
+{
+    count = std::min(count, max_idle_);
+    {
+        std::lock_guard lock(mutex_);
+        spare_.reserve(count);
+    }
+    for (AlignedBytes data = allocate(count, populate); data;
+         data = allocate(count, populate)) {
+        std::lock_guard lock(mutex_);
+        spare_.push_back(std::move(data)); // reserved: does not throw
+    }
+}
+
+void
+BufferPool::release_never_used() noexcept
+{
+    std::vector<AlignedBytes> unused;
+    {
+        std::lock_guard lock(mutex_);
+        unused.swap(spare_);
+        live_ -= unused.size();
+    }
+    // Unmapped here, outside the lock.
+}
+
 size_t
 BufferPool::live_buffers()
 {
@@ -155,7 +192,7 @@ void
 BufferPool::recycle(AlignedBytes data) noexcept
 {
     std::lock_guard lock(mutex_);
-    if (idle_.size() < max_idle_) {
+    if (idle_.size() + spare_.size() < max_idle_) {
         try {
             idle_.push_back(std::move(data));
             return;

@@ -51,8 +51,13 @@ using AlignedBytes = std::unique_ptr<uint8_t[], AlignedDelete>;
 /// threads' heaps among c-blosc's temporary buffers of a block, and the
 /// heaps fragment and are not trimmed: a 5d-v3 run grew by 90 MiB over 8
 /// GiB that way.
+///
+/// The pages of the first `populate` bytes are faulted in before the buffer
+/// is returned (for a mapping, by MADV_POPULATE_WRITE, which the kernel does
+/// at about twice the rate of first writes; otherwise, or on kernels before
+/// 5.14, by zeroing them).
 AlignedBytes
-allocate_aligned(size_t n);
+allocate_aligned(size_t n, size_t populate = 0);
 
 class BufferPool;
 
@@ -99,6 +104,18 @@ class BufferPool : public std::enable_shared_from_this<BufferPool>
     /// the idle limit. True if the target is not reached yet.
     bool warm(size_t target, size_t at_most = SIZE_MAX);
 
+    /// Allocates buffers, the pages of their first `populate` bytes faulted
+    /// in, until `count` exist (counting those handed out; at most the idle
+    /// limit), now, on the calling thread: for what the stream will need at
+    /// once when it starts, so that neither its first frames nor the
+    /// workers compressing them take those page faults.
+    void prefill(size_t count, size_t populate);
+
+    /// Frees the idle buffers that prefill() made and that were never
+    /// handed out since: the stream needed fewer than it expected (data
+    /// that compresses better). Buffers that were used stay for reuse.
+    void release_never_used() noexcept;
+
     /// Makes warm() return at its next buffer (the stream is closing).
     void stop_warming() noexcept { stop_warming_.store(true); }
 
@@ -111,12 +128,16 @@ class BufferPool : public std::enable_shared_from_this<BufferPool>
     BufferPool(size_t buffer_size, size_t max_idle);
     void recycle(AlignedBytes data) noexcept;
     /// A new buffer, counted as live, unless `limit` buffers are live.
-    AlignedBytes allocate(size_t limit);
+    AlignedBytes allocate(size_t limit, size_t populate = 0);
 
     const size_t buffer_size_;
     const size_t max_idle_;
     std::mutex mutex_;
-    std::vector<AlignedBytes> idle_;
+    std::vector<AlignedBytes> idle_; // given back, most recently last
+    /// Made by prefill() and never handed out: handed out only when idle_
+    /// is empty, so that they stay unused, and can be released, if the
+    /// stream never needs that many at once.
+    std::vector<AlignedBytes> spare_;
     size_t live_ = 0; // buffers allocated and not yet freed
     std::atomic<bool> stop_warming_{ false };
 };

@@ -229,9 +229,8 @@ ArrayWriter::ArrayWriter(ArraySpec spec,
     }
     planes_ = std::move(planes);
     if (planes_) {
-        // Staging buffers are filled on every frame: warm them all. Encoded
-        // chunks take segments as they grow, and give them back once written:
-        // memory follows the compressed bytes open and in flight.
+        // Encoded chunks take segments as they grow, and give them back once
+        // written: memory follows the compressed bytes open and in flight.
         open_planes_.resize(g.chunks_per_slab());
         staging_ = BufferPool::create(tiles_.size() * planes_->plane_bytes(),
                                       kStagedFrames + 2);
@@ -240,8 +239,23 @@ ArrayWriter::ArrayWriter(ArraySpec spec,
           segment_bytes_,
           static_cast<size_t>(2 * g.chunks_per_slab() *
                               ceil_div(planes_->capacity(), segment_bytes_)));
-        for (unsigned i = 0; i < pool_.n_threads(); ++i) {
-            warm_in_steps(pool_, staging_, kStagedFrames + 2);
+        // Made now, their pages faulted in, instead of by the first frames:
+        // a first touch costs about 0.7 s per GiB here, and the first group
+        // of chunks is compressed before any write can start, so whatever
+        // it spends is lost to the disk (lz4-v3: 110 instead of 76 ms for
+        // the first 32 frames). The staging buffers are filled on every
+        // frame: all of them. Segments: as many, and as much of them, as the
+        // first group of chunks fills if the data compresses to half (those
+        // it does not need are released after the second group; see
+        // scatter_planes).
+        staging_->prefill(kStagedFrames + 2, staging_->buffer_size());
+        const uint64_t chunks_per_group = g.chunks_per_slab() / g.groups_per_slab();
+        const uint64_t half = g.chunk_bytes() / 2;
+        const uint64_t full = chunks_per_group * (half / segment_bytes_);
+        segments_->prefill(static_cast<size_t>(full), segment_bytes_);
+        if (half % segment_bytes_ != 0) {
+            segments_->prefill(static_cast<size_t>(full + chunks_per_group),
+                               static_cast<size_t>(half % segment_bytes_));
         }
         log::debug("array '", spec_.key, "': chunks compressed plane by plane (",
                    planes_->planes(), " planes of ", planes_->plane_bytes(),
@@ -261,9 +275,7 @@ ArrayWriter::ArrayWriter(ArraySpec spec,
         write_group_ = std::min(planes_per_chunk, ceil_div(kMinPlaneWrite, plane));
         open_raw_.resize(g.chunks_per_slab());
         staging_ = BufferPool::create(tiles_.size() * write_group_ * plane, kStagedFrames);
-        for (unsigned i = 0; i < pool_.n_threads(); ++i) {
-            warm_in_steps(pool_, staging_, kStagedFrames);
-        }
+        staging_->prefill(kStagedFrames, staging_->buffer_size()); // as for planes
         log::debug("array '", spec_.key, "': chunks written plane by plane (",
                    write_group_, " frames of ", plane, "-byte planes per write)");
         return;
@@ -462,6 +474,12 @@ ArrayWriter::scatter_planes(const uint8_t* frame)
         }
     }
     submit_planes(std::move(batch));
+    if (completes && ++groups_completed_ == 2) {
+        // Two groups were open at once by now (the second filled while the
+        // first was written): prefilled segments that neither took are
+        // more than this data needs.
+        segments_->release_never_used();
+    }
 }
 
 void

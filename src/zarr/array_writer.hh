@@ -243,6 +243,7 @@ class ArrayWriter
     uint64_t open_slab_ = 0;           // append-chunk index of open_
     std::atomic<uint64_t> frames_{ 0 }; // frames appended by the caller
     uint64_t scattered_ = 0;           // frames scattered, padding included
+    uint64_t groups_completed_ = 0;    // groups of planes whose last frame came
     std::vector<uint64_t> coords_;     // scratch for frame coordinates
 
     // Packs of small chunks (v3 in a store that writes in place).

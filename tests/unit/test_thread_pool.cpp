@@ -148,6 +148,81 @@ TEST(AllocateAligned, AlignsEverySizeAndMapsLargeBuffersOfTheirOwn)
     }
 }
 
+TEST(AllocateAligned, PopulatesThePagesAskedFor)
+{
+    // A mapping of 64 pages with the first 10 pages and a byte populated:
+    // those 11 pages are resident (and read as zeros) before any write;
+    // the rest are not. Operator new's buffers are zeroed that far.
+    const size_t n = 64 * 4096;
+    const size_t populate = 10 * 4096 + 1;
+    zarr::AlignedBytes b = zarr::allocate_aligned(n, populate);
+    ASSERT_TRUE(b);
+    if (b.get_deleter().mapped != 0) {
+        std::vector<unsigned char> resident(64);
+        ASSERT_EQ(::mincore(b.get(), n, resident.data()), 0);
+        for (size_t page = 0; page < 64; ++page) {
+            SCOPED_TRACE(page);
+            EXPECT_EQ(resident[page] & 1, page <= 10 ? 1 : 0);
+        }
+    }
+    for (size_t i = 0; i < populate; i += 997) {
+        ASSERT_EQ(b[i], 0) << i;
+    }
+    EXPECT_EQ(b[populate - 1], 0);
+    // Small buffers (operator new) too.
+    zarr::AlignedBytes small = zarr::allocate_aligned(100, 1000);
+    ASSERT_TRUE(small);
+    for (size_t i = 0; i < 100; ++i) {
+        ASSERT_EQ(small[i], 0) << i;
+    }
+}
+
+TEST(BufferPool, PrefillMakesBuffersNowUpToTheCountAndTheIdleLimit)
+{
+    auto pool = BufferPool::create(zarr::kMappedBufferBytes, 6);
+    auto held = pool->acquire();
+    pool->prefill(4, 4096);
+    EXPECT_EQ(pool->live_buffers(), 4u); // the held one and three made now
+    pool->prefill(4, 4096);
+    EXPECT_EQ(pool->live_buffers(), 4u); // already there
+    pool->prefill(100, 4096);
+    EXPECT_EQ(pool->live_buffers(), 6u); // as many as may be idle, counting the held one
+}
+
+TEST(BufferPool, BuffersGivenBackAreHandedOutBeforePrefilledOnes)
+{
+    auto pool = BufferPool::create(4096, 8);
+    pool->prefill(3, 4096);
+    std::vector<zarr::Buffer> taken;
+    taken.push_back(pool->acquire()); // a prefilled one: nothing given back yet
+    EXPECT_EQ(taken.back().data()[4095], 0);
+    uint8_t* given_back = taken.back().data();
+    taken.clear();
+    EXPECT_EQ(pool->acquire().data(), given_back); // the used one, not a spare
+    EXPECT_EQ(pool->live_buffers(), 3u);
+}
+
+TEST(BufferPool, ReleaseNeverUsedFreesOnlyPrefilledBuffersNeverHandedOut)
+{
+    auto pool = BufferPool::create(4096, 16);
+    pool->prefill(5, 4096);
+    std::vector<zarr::Buffer> taken;
+    for (int i = 0; i < 3; ++i) {
+        taken.push_back(pool->acquire());
+    }
+    taken.pop_back(); // one given back: used, so it stays
+    pool->release_never_used();
+    EXPECT_EQ(pool->live_buffers(), 3u); // two in use, one idle
+    pool->release_never_used(); // nothing more to release
+    EXPECT_EQ(pool->live_buffers(), 3u);
+    taken.push_back(pool->acquire()); // the idle one
+    EXPECT_EQ(pool->live_buffers(), 3u);
+    taken.push_back(pool->acquire()); // none left: a new one
+    EXPECT_EQ(pool->live_buffers(), 4u);
+    taken.clear();
+    EXPECT_EQ(pool->live_buffers(), 4u); // all idle now, and kept
+}
+
 TEST(BufferPool, RecyclesBuffers)
 {
     auto pool = BufferPool::create(4096, 2);
