@@ -77,6 +77,12 @@ namespace {
 /// plane): enough to keep every core busy, far less than a slab.
 constexpr uint64_t kStagedFrames = 3;
 
+/// Bytes of buffers an array prefills at creation, their pages faulted in,
+/// at most (see the ArrayWriter constructor): about 0.1 s of page faults
+/// here. What a stream with larger frames or chunks needs beyond that is
+/// faulted in as it first needs it.
+constexpr uint64_t kMaxPrefillBytes = uint64_t{ 256 } << 20;
+
 uint64_t
 plane_bytes_of(const Geometry& g)
 {
@@ -248,14 +254,21 @@ ArrayWriter::ArrayWriter(ArraySpec spec,
         // first group of chunks fills if the data compresses to half (those
         // it does not need are released after the second group; see
         // scatter_planes).
-        staging_->prefill(kStagedFrames + 2, staging_->buffer_size());
+        // At most kMaxPrefillBytes in all.
+        const uint64_t staged = std::min<uint64_t>(
+          kStagedFrames + 2, kMaxPrefillBytes / staging_->buffer_size());
+        staging_->prefill(static_cast<size_t>(staged), staging_->buffer_size());
+        const uint64_t left = kMaxPrefillBytes - staged * staging_->buffer_size();
         const uint64_t chunks_per_group = g.chunks_per_slab() / g.groups_per_slab();
         const uint64_t half = g.chunk_bytes() / 2;
-        const uint64_t full = chunks_per_group * (half / segment_bytes_);
+        const uint64_t full = std::min(chunks_per_group * (half / segment_bytes_),
+                                       left / segment_bytes_);
         segments_->prefill(static_cast<size_t>(full), segment_bytes_);
-        if (half % segment_bytes_ != 0) {
-            segments_->prefill(static_cast<size_t>(full + chunks_per_group),
-                               static_cast<size_t>(half % segment_bytes_));
+        const uint64_t rest = half % segment_bytes_;
+        if (rest != 0) {
+            const uint64_t partial =
+              std::min(chunks_per_group, (left - full * segment_bytes_) / rest);
+            segments_->prefill(static_cast<size_t>(full + partial), static_cast<size_t>(rest));
         }
         log::debug("array '", spec_.key, "': chunks compressed plane by plane (",
                    planes_->planes(), " planes of ", planes_->plane_bytes(),
@@ -275,7 +288,10 @@ ArrayWriter::ArrayWriter(ArraySpec spec,
         write_group_ = std::min(planes_per_chunk, ceil_div(kMinPlaneWrite, plane));
         open_raw_.resize(g.chunks_per_slab());
         staging_ = BufferPool::create(tiles_.size() * write_group_ * plane, kStagedFrames);
-        staging_->prefill(kStagedFrames, staging_->buffer_size()); // as for planes
+        staging_->prefill( // as for planes
+          static_cast<size_t>(
+            std::min<uint64_t>(kStagedFrames, kMaxPrefillBytes / staging_->buffer_size())),
+          staging_->buffer_size());
         log::debug("array '", spec_.key, "': chunks written plane by plane (",
                    write_group_, " frames of ", plane, "-byte planes per write)");
         return;
