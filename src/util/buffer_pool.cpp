@@ -28,13 +28,14 @@ allocate_aligned(size_t n, size_t populate)
     if (kMapsLargeBuffers && n >= kMappedBufferBytes) {
         // Mappings start on a page, which is at least kBufferAlignment.
         static_assert(kBufferAlignment <= 4096);
-        const size_t length = (n + kBufferAlignment - 1) / kBufferAlignment * kBufferAlignment;
+        const auto whole = [](size_t k) {
+            return (k + kBufferAlignment - 1) / kBufferAlignment * kBufferAlignment;
+        };
+        const size_t length = whole(n);
         void* p =
           ::mmap(nullptr, length, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
         if (p != MAP_FAILED) {
-            if (populate > 0 &&
-                ::madvise(p, (populate + kBufferAlignment - 1) / kBufferAlignment * kBufferAlignment,
-                          MADV_POPULATE_WRITE) != 0) {
+            if (populate > 0 && ::madvise(p, whole(populate), MADV_POPULATE_WRITE) != 0) {
                 std::memset(p, 0, populate);
             }
             return AlignedBytes(static_cast<uint8_t*>(p), AlignedDelete{ length });
@@ -143,11 +144,10 @@ BufferPool::warm(size_t target, size_t at_most)
         if (stop_warming_.load()) {
             return false;
         }
-        AlignedBytes data = allocate(target);
+        AlignedBytes data = allocate(target, buffer_size_); // every page faulted in
         if (!data) {
             return false;
         }
-        std::memset(data.get(), 0, buffer_size_);
         recycle(std::move(data));
     }
     std::lock_guard lock(mutex_);
