@@ -210,6 +210,7 @@ def median_of(runs: list[dict]) -> dict:
         "p99_ms": statistics.median(r["latency_ms"]["p99"] for r in ok),
         "max_ms": statistics.median(r["latency_ms"]["max"] for r in ok),
         "peak_rss_mib": statistics.median(r["peak_rss_mib"] for r in ok),
+        "setup_ms": statistics.median(r["setup_s"] for r in ok) * 1e3,
         "bytes_on_disk": pick["bytes_on_disk"],
         "frames": pick["frames"],
         "correct": all(r["correct"] for r in ok),
@@ -219,7 +220,7 @@ def median_of(runs: list[dict]) -> dict:
 
 def table(results: dict, ceilings: dict) -> str:
     rows = [f"{'scenario':<9} {'writer':<13} {'GiB/s':>7} {'x best peer':>11} {'p50 ms':>8} "
-            f"{'p99 ms':>8} {'max ms':>8} {'RSS MiB':>8} {'ratio':>6}  check"]
+            f"{'p99 ms':>8} {'max ms':>8} {'RSS MiB':>8} {'ratio':>6} {'setup ms':>8}  check"]
     for sid, by_writer in results.items():
         peers = [v["gib_per_s"] for w, v in by_writer.items() if w != "ours" and "gib_per_s" in v]
         best = max(peers) if peers else None
@@ -230,7 +231,8 @@ def table(results: dict, ceilings: dict) -> str:
             ratio = v["frames"] * 2048 * 2048 * 2 / max(v["bytes_on_disk"], 1)
             vs = f"{v['gib_per_s'] / best:.2f}" if best and writer == "ours" else ""
             rows.append(f"{sid:<9} {writer:<13} {v['gib_per_s']:7.3f} {vs:>11} {v['p50_ms']:8.1f} "
-                        f"{v['p99_ms']:8.1f} {v['max_ms']:8.1f} {v['peak_rss_mib']:8.0f} {ratio:6.2f}  "
+                        f"{v['p99_ms']:8.1f} {v['max_ms']:8.1f} {v['peak_rss_mib']:8.0f} {ratio:6.2f} "
+                        f"{v['setup_ms']:8.0f}  "
                         f"{'ok' if v['correct'] else 'WRONG'}{'' if v['status'] == 'ok' else ' ' + v['status']}")
     rows.append("")
     rows.append(f"ceilings: disk {ceilings['disk_gib_per_s']:.2f} GiB/s (best of 1/2/4 O_DIRECT writers + fdatasync; "

@@ -72,9 +72,29 @@ def make_durable(s: Scenario, store: Path) -> None:
         fsync_tree(store)
 
 
+# --- timing -----------------------------------------------------------------------------
+
+class Calls:
+    """Times a writer's append (or write) calls. The timed region starts with
+    the first call (BENCHMARKS.md: from the first append to the end of a
+    durable close), so opening or creating the store and stacking the peers'
+    append-chunk are not in it; main() reports them apart as setup_s."""
+
+    def __init__(self) -> None:
+        self.first: float | None = None
+        self.latencies: list[float] = []
+
+    def call(self, fn) -> None:
+        t0 = time.perf_counter()
+        if self.first is None:
+            self.first = t0
+        fn()
+        self.latencies.append(time.perf_counter() - t0)
+
+
 # --- streaming writers (one append call per frame) -------------------------------------
 
-def run_ours(s: Scenario, frames: int, store: Path, pool, latencies) -> Path:
+def run_ours(s: Scenario, frames: int, store: Path, pool, calls: Calls) -> Path:
     import acquire_zarr as aqz
 
     kinds = {"time": aqz.DimensionType.TIME, "channel": aqz.DimensionType.CHANNEL,
@@ -99,14 +119,12 @@ def run_ours(s: Scenario, frames: int, store: Path, pool, latencies) -> Path:
                                   shard_size_chunks=shard) for n, k, size, chunk, shard in s.dims])
     stream = aqz.ZarrStream(settings)
     for i in range(frames):
-        t0 = time.perf_counter()
-        stream.append(pool[i % POOL])
-        latencies.append(time.perf_counter() - t0)
+        calls.call(lambda: stream.append(pool[i % POOL]))
     stream.close()  # durable: fdatasync of every file
     return store / "0"
 
 
-def run_acquire_zarr_pypi(s: Scenario, frames: int, store: Path, pool, latencies) -> Path:
+def run_acquire_zarr_pypi(s: Scenario, frames: int, store: Path, pool, calls: Calls) -> Path:
     import acquire_zarr as aqz
 
     if s.version != 3:
@@ -135,9 +153,7 @@ def run_acquire_zarr_pypi(s: Scenario, frames: int, store: Path, pool, latencies
                                   overwrite=True, **kwargs)
     stream = aqz.ZarrStream(settings)
     for i in range(frames):
-        t0 = time.perf_counter()
-        stream.append(pool[i % POOL], key="0")
-        latencies.append(time.perf_counter() - t0)
+        calls.call(lambda: stream.append(pool[i % POOL], key="0"))
     stream.close()
     make_durable(s, store)  # its close does not promise durability; make it equal
     # with a downsampling method, "0" is the image group and "0/0" level 0
@@ -166,7 +182,7 @@ def v3_codecs(s: Scenario) -> list:
         "index_location": "end"}}]
 
 
-def run_tensorstore(s: Scenario, frames: int, store: Path, pool, latencies) -> Path:
+def run_tensorstore(s: Scenario, frames: int, store: Path, pool, calls: Calls) -> Path:
     import tensorstore as ts
 
     if s.multiscale:
@@ -196,14 +212,12 @@ def run_tensorstore(s: Scenario, frames: int, store: Path, pool, latencies) -> P
     per = block.shape[0]
     for t in range(0, steps, per):
         n = min(per, steps - t)
-        t0 = time.perf_counter()
-        array[t:t + n].write(block[:n]).result()
-        latencies.append(time.perf_counter() - t0)
+        calls.call(lambda: array[t:t + n].write(block[:n]).result())
     make_durable(s, store)
     return store
 
 
-def run_zarr_python(s: Scenario, frames: int, store: Path, pool, latencies) -> Path:
+def run_zarr_python(s: Scenario, frames: int, store: Path, pool, calls: Calls) -> Path:
     import zarr
 
     if s.multiscale:
@@ -229,9 +243,7 @@ def run_zarr_python(s: Scenario, frames: int, store: Path, pool, latencies) -> P
     per = block.shape[0]
     for t in range(0, shape[0], per):
         n = min(per, shape[0] - t)
-        t0 = time.perf_counter()
-        array[t:t + n] = block[:n]
-        latencies.append(time.perf_counter() - t0)
+        calls.call(lambda: array.__setitem__(slice(t, t + n), block[:n]))
     make_durable(s, store)
     return store
 
@@ -302,20 +314,21 @@ def main() -> int:
     store = args.out / f"{args.writer}-{s.id}.zarr"
     result = {"writer": args.writer, "scenario": s.id, "frames": frames,
               "raw_bytes": frames * HEIGHT * WIDTH * 2}
-    latencies: list[float] = []
+    calls = Calls()
     try:
         started = time.perf_counter()
-        array_path = WRITERS[args.writer](s, frames, store, pool, latencies)
-        elapsed = time.perf_counter() - started
+        array_path = WRITERS[args.writer](s, frames, store, pool, calls)
+        ended = time.perf_counter()
     except NotImplementedError as e:
         result["status"] = f"n/a: {e}"
         print(json.dumps(result))
         return 0
-    lat = np.array(latencies) * 1e3
+    lat = np.array(calls.latencies) * 1e3
     result.update(
         status="ok",
-        seconds=elapsed,
-        gib_per_s=result["raw_bytes"] / elapsed / 2**30,
+        seconds=ended - calls.first,
+        setup_s=calls.first - started,
+        gib_per_s=result["raw_bytes"] / (ended - calls.first) / 2**30,
         latency_ms={"p50": float(np.percentile(lat, 50)), "p99": float(np.percentile(lat, 99)),
                     "max": float(lat.max()), "calls": len(lat)},
         latencies_ms=[round(float(x), 3) for x in lat],
