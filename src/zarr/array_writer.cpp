@@ -168,6 +168,17 @@ warm_in_steps(ThreadPool& pool, std::shared_ptr<BufferPool> buffers, size_t targ
       });
 }
 
+/// Prefills up to `count` of `pool`'s buffers, every page faulted in, within
+/// kMaxPrefillBytes; returns the bytes they take.
+uint64_t
+prefill_whole(BufferPool& pool, uint64_t count)
+{
+    const uint64_t size = pool.buffer_size();
+    count = std::min(count, kMaxPrefillBytes / size);
+    pool.prefill(static_cast<size_t>(count), static_cast<size_t>(size));
+    return count * size;
+}
+
 } // namespace
 
 ArrayWriter::ArrayWriter(const ArraySpec& spec,
@@ -255,10 +266,7 @@ ArrayWriter::ArrayWriter(ArraySpec spec,
         // it does not need are released after the second group; see
         // scatter_planes).
         // At most kMaxPrefillBytes in all.
-        const uint64_t staged = std::min<uint64_t>(
-          kStagedFrames + 2, kMaxPrefillBytes / staging_->buffer_size());
-        staging_->prefill(static_cast<size_t>(staged), staging_->buffer_size());
-        const uint64_t left = kMaxPrefillBytes - staged * staging_->buffer_size();
+        const uint64_t left = kMaxPrefillBytes - prefill_whole(*staging_, kStagedFrames + 2);
         const uint64_t chunks_per_group = g.chunks_per_slab() / g.groups_per_slab();
         const uint64_t half = g.chunk_bytes() / 2;
         const uint64_t full = std::min(chunks_per_group * (half / segment_bytes_),
@@ -288,10 +296,7 @@ ArrayWriter::ArrayWriter(ArraySpec spec,
         write_group_ = std::min(planes_per_chunk, ceil_div(kMinPlaneWrite, plane));
         open_raw_.resize(g.chunks_per_slab());
         staging_ = BufferPool::create(tiles_.size() * write_group_ * plane, kStagedFrames);
-        staging_->prefill( // as for planes
-          static_cast<size_t>(
-            std::min<uint64_t>(kStagedFrames, kMaxPrefillBytes / staging_->buffer_size())),
-          staging_->buffer_size());
+        prefill_whole(*staging_, kStagedFrames); // as for planes
         log::debug("array '", spec_.key, "': chunks written plane by plane (",
                    write_group_, " frames of ", plane, "-byte planes per write)");
         return;
