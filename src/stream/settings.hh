@@ -26,7 +26,7 @@ struct StreamPlan
 };
 
 /// Validates `settings` (which may be NULL). Throws zarr::Error with
-/// InvalidArgument / InvalidSettings / NotYetImplemented.
+/// InvalidArgument or InvalidSettings.
 StreamPlan
 plan_stream(const ZarrStreamSettings* settings);
 
