@@ -1,4 +1,4 @@
-#include "store.hh"
+#include "fs_store.hh"
 
 #include "../util/atomic_max.hh"
 #include "../util/error.hh"
@@ -19,21 +19,6 @@
 namespace fs = std::filesystem;
 
 namespace zarr::storage {
-
-void
-Store::put(const std::string& key, const uint8_t* data, size_t n)
-{
-    const std::span<const uint8_t> part(data, n);
-    put_parts(key, std::span(&part, 1));
-}
-
-void
-Store::put_parts(const std::string& key, std::span<const std::span<const uint8_t>> parts)
-{
-    auto sink = open_sink(key);
-    sink->write_parts(0, parts);
-    sink->finalize();
-}
 
 namespace {
 
@@ -349,6 +334,8 @@ class FilesystemStore final : public Store
     }
 
     bool writes_in_place() const noexcept override { return true; }
+
+    bool write_failure_means_bad_location() const noexcept override { return true; }
 
   private:
     /// Fails if the store's directory was removed or replaced since the

@@ -1,6 +1,6 @@
 // Where bytes go. A Store maps '/'-separated keys to objects; it knows
-// nothing about arrays, chunks or Zarr. Implementations: filesystem (this
-// (fs_store.cpp) and S3 (s3/).
+// nothing about arrays, chunks or Zarr. Stores are opened from a config by
+// open_store (open_store.hh): the filesystem (fs_store.*) and S3 (s3/).
 #pragma once
 
 #include <cstddef>
@@ -67,9 +67,6 @@ class Store
     /// Opens (creating or truncating) the object at `key`.
     virtual std::unique_ptr<Sink> open_sink(const std::string& key) = 0;
 
-    /// Writes a whole object (durable after sync()).
-    virtual void put(const std::string& key, const uint8_t* data, size_t n);
-
     /// Writes a whole object held in several buffers, back to back (durable
     /// after sync()).
     virtual void put_parts(const std::string& key,
@@ -98,27 +95,19 @@ class Store
     /// at no extra cost (files); false where a sink holds back the bytes
     /// that arrive ahead of a gap (S3 uploads parts front to back).
     virtual bool writes_in_place() const noexcept { return false; }
+
+    /// True where a failed write means that the location the store was
+    /// opened at is unusable (a directory that refuses files: the settings
+    /// are wrong); false where opening the store already proved the location
+    /// usable, so that a failed write is the service's failure (S3: open
+    /// lists the bucket with the credentials).
+    virtual bool write_failure_means_bad_location() const noexcept { return false; }
 };
 
-/// A store rooted at directory `root`, created if missing. Throws
-/// zarr::Error(IOError) when it cannot be created or written.
+/// The filesystem store rooted at directory `root`, created if missing,
+/// with none of open_store's checks (unit tests build one directly). Throws
+/// zarr::Error(IOError) when the directory cannot be created or opened.
 std::unique_ptr<Store>
 make_filesystem_store(const std::string& root);
-
-struct S3StoreConfig
-{
-    std::string endpoint;            // "host[:port]" or "http(s)://host[:port]"
-    std::string bucket;
-    std::string region;              // empty: us-east-1
-    std::string prefix;              // keys go under "<prefix>/"; not empty
-    size_t part_size = 8ull << 20;   // multipart part size (at least 5 MiB)
-};
-
-/// A store under `prefix` in an S3 bucket, path-style. Finds the credentials
-/// (see s3/credentials.hh) and checks at once that the endpoint answers, the
-/// bucket exists and the credentials are accepted; throws zarr::Error
-/// (InvalidSettings or IOError) saying which failed. Never reports secrets.
-std::unique_ptr<Store>
-make_s3_store(const S3StoreConfig& config);
 
 } // namespace zarr::storage

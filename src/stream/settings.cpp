@@ -1,6 +1,5 @@
 #include "settings.hh"
 
-#include "../storage/s3/client.hh"
 #include "../util/error.hh"
 #include "../util/log.hh"
 #include "../util/raw_enum.hh"
@@ -39,7 +38,7 @@ require_utf8(const std::string& field, const std::string& value)
     }
 }
 
-/// The non-empty '/'-separated segments of a key or key prefix.
+/// The non-empty '/'-separated segments of a key.
 std::vector<std::string>
 key_segments(const std::string& key)
 {
@@ -107,8 +106,8 @@ human_bytes(uint64_t n)
     return buf;
 }
 
-std::string
-store_root_from(const ZarrStreamSettings& s)
+storage::FilesystemStoreConfig
+filesystem_config_from(const ZarrStreamSettings& s)
 {
     if (s.store_path == nullptr) {
         invalid("store_path is NULL: a directory path is required");
@@ -131,7 +130,7 @@ store_root_from(const ZarrStreamSettings& s)
     while (root.size() > 1 && root.back() == '/') {
         root.pop_back();
     }
-    return root;
+    return { root };
 }
 
 /// With s3_settings, store_path is the key prefix inside the bucket:
@@ -143,34 +142,30 @@ s3_prefix_from(const ZarrStreamSettings& s)
     if (s.store_path == nullptr) {
         invalid("store_path is NULL: with s3_settings it is the key prefix in the bucket");
     }
-    std::string prefix;
-    for (const std::string& segment : key_segments(s.store_path)) {
-        if (segment == "." || segment == "..") {
+    using storage::s3::PrefixProblem;
+    const storage::s3::KeyPrefix key = storage::s3::key_prefix(s.store_path);
+    switch (key.problem) {
+        case PrefixProblem::none:
+            return key.prefix;
+        case PrefixProblem::dot_segment:
             invalid(cat("store_path ", quoted(s.store_path),
                         ": '.' and '..' are not allowed in an S3 key prefix"));
-        }
-        for (unsigned char c : segment) {
-            if (c < 0x20 || c == 0x7F || c == '\\') {
-                invalid(cat("store_path ", quoted(s.store_path),
-                            ": control characters and '\\' are not allowed in an S3 key prefix"));
-            }
-        }
-        prefix += (prefix.empty() ? "" : "/") + segment;
+        case PrefixProblem::control_character:
+            invalid(cat("store_path ", quoted(s.store_path),
+                        ": control characters and '\\' are not allowed in an S3 key prefix"));
+        case PrefixProblem::empty:
+            invalid(cat("store_path ", quoted(s.store_path),
+                        " is empty: with s3_settings it is the key prefix of the store "
+                        "in the bucket, and the bucket's root is not allowed"));
+        case PrefixProblem::too_long:
+            invalid(cat("store_path is ", key.prefix.size(),
+                        " characters long: S3 keys are limited to 1024 bytes"));
     }
-    if (prefix.empty()) {
-        invalid(cat("store_path ", quoted(s.store_path),
-                    " is empty: with s3_settings it is the key prefix of the store "
-                    "in the bucket, and the bucket's root is not allowed"));
-    }
-    if (prefix.size() > 900) {
-        invalid(cat("store_path is ", prefix.size(),
-                    " characters long: S3 keys are limited to 1024 bytes"));
-    }
-    return prefix;
+    throw Error(ZarrStatusCode_InternalError, "unknown storage::s3::PrefixProblem");
 }
 
 storage::S3StoreConfig
-check_s3(const ZarrS3Settings& s3, const ZarrStreamSettings& s)
+s3_config_from(const ZarrS3Settings& s3, const ZarrStreamSettings& s)
 {
     storage::S3StoreConfig config;
     if (s3.endpoint == nullptr || s3.endpoint[0] == '\0') {
@@ -178,31 +173,15 @@ check_s3(const ZarrS3Settings& s3, const ZarrStreamSettings& s)
                     ": an endpoint URL such as https://s3.us-east-1.amazonaws.com is required"));
     }
     config.endpoint = s3.endpoint;
-    storage::s3::parse_endpoint(config.endpoint); // throws naming the endpoint
+    storage::s3::check_endpoint(config.endpoint); // throws naming the endpoint
 
-    const std::string bucket = s3.bucket_name ? s3.bucket_name : "";
-    const auto alnum = [](char c) {
-        return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
-    };
-    bool ok = bucket.size() >= 3 && bucket.size() <= 63 && alnum(bucket.front()) &&
-              alnum(bucket.back());
-    for (char c : bucket) {
-        ok = ok && (alnum(c) || c == '.' || c == '-' || c == '_');
+    config.bucket = s3.bucket_name ? s3.bucket_name : "";
+    if (const auto why = storage::s3::bucket_name_problem(config.bucket); !why.empty()) {
+        invalid(cat("s3_settings.bucket_name is ", quoted(s3.bucket_name), ": ", why));
     }
-    if (!ok) {
-        invalid(cat("s3_settings.bucket_name is ", quoted(s3.bucket_name),
-                    ": a bucket name is 3 to 63 lower-case letters, digits, '.', "
-                    "'-' or '_', starting and ending with a letter or digit"));
-    }
-    config.bucket = bucket;
-
-    config.region = s3.region && s3.region[0] ? s3.region : "us-east-1";
-    for (char c : config.region) {
-        if (!(alnum(c) || c == '-')) {
-            invalid(cat("s3_settings.region is ", quoted(s3.region),
-                        ": a region is lower-case letters, digits and '-' "
-                        "(e.g. us-east-1)"));
-        }
+    config.region = s3.region && s3.region[0] ? s3.region : storage::s3::kDefaultRegion;
+    if (const auto why = storage::s3::region_problem(config.region); !why.empty()) {
+        invalid(cat("s3_settings.region is ", quoted(s3.region), ": ", why));
     }
     config.prefix = s3_prefix_from(s);
     return config;
@@ -391,12 +370,9 @@ plan_stream(const ZarrStreamSettings* settings)
     StreamPlan plan;
 
     if (s.s3_settings != nullptr) {
-        plan.s3 = check_s3(*s.s3_settings, s);
-        plan.store_root = plan.s3->prefix;
-        plan.location = cat("s3://", plan.s3->bucket, "/", plan.s3->prefix);
+        plan.store = s3_config_from(*s.s3_settings, s);
     } else {
-        plan.store_root = store_root_from(s);
-        plan.location = plan.store_root;
+        plan.store = filesystem_config_from(s);
     }
 
     if (static_cast<unsigned>(raw_enum(s.data_type)) >= ZarrDataTypeCount) {
@@ -449,12 +425,11 @@ plan_stream(const ZarrStreamSettings* settings)
     plan.output_key =
       normalize_output_key(s.output_key == nullptr ? "" : s.output_key);
     require_utf8("output_key", plan.output_key);
-    if (plan.s3) {
-        require_utf8("store_path (the S3 key prefix)", plan.store_root);
+    if (const auto* s3 = std::get_if<storage::S3StoreConfig>(&plan.store)) {
+        require_utf8("store_path (the S3 key prefix)", s3->prefix);
     } else if (plan.output_key.empty()) {
         // The store directory's name becomes the image's OME-NGFF name.
-        require_utf8("the store directory name",
-                     fs::path(plan.store_root).filename().string());
+        require_utf8("the store directory name", storage::name(plan.store));
     }
     plan.overwrite = s.overwrite;
     plan.multiscale = s.multiscale;
@@ -482,7 +457,7 @@ plan_stream(const ZarrStreamSettings* settings)
         plan.root_attributes = std::move(parsed);
     }
 
-    // Where the full-resolution array lives (FORMAT.md, Hierarchy).
+    // Where the full-resolution array lives (docs/format.md, Hierarchy).
     if (plan.output_key.empty()) {
         array.key = "0";
     } else if (plan.multiscale) {

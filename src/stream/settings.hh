@@ -2,7 +2,7 @@
 // Every rejection names the field and the value.
 #pragma once
 
-#include "../storage/store.hh"
+#include "../storage/open_store.hh"
 #include "../zarr/array_spec.hh"
 #include "../zarr/metadata.hh"
 #include "zarr.types.h"
@@ -14,9 +14,7 @@ namespace zarr {
 
 struct StreamPlan
 {
-    std::string store_root;    // absolute directory path, or the S3 key prefix
-    std::string location;      // for messages: the path, or s3://bucket/prefix
-    std::optional<storage::S3StoreConfig> s3; // set: the store is in S3
+    storage::StoreConfig store;
     std::string output_key;    // normalised, "" for the root
     bool overwrite = false;
     bool multiscale = false;
@@ -28,7 +26,7 @@ struct StreamPlan
 };
 
 /// Validates `settings` (which may be NULL). Throws zarr::Error with
-/// InvalidArgument / InvalidSettings / NotYetImplemented.
+/// InvalidArgument or InvalidSettings.
 StreamPlan
 plan_stream(const ZarrStreamSettings* settings);
 

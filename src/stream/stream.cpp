@@ -5,11 +5,7 @@
 #include "../zarr/metadata.hh"
 
 #include <algorithm>
-#include <cstdlib>
 #include <cstring>
-#include <filesystem>
-
-namespace fs = std::filesystem;
 
 namespace zarr {
 namespace {
@@ -24,58 +20,6 @@ parent_groups(const std::string& key)
         parents.push_back(key.substr(0, pos));
     }
     return parents;
-}
-
-bool
-same_path(const fs::path& a, const fs::path& b)
-{
-    std::error_code ec;
-    return fs::equivalent(a, b, ec) && !ec;
-}
-
-/// True if `dir` is `inner` or one of its ancestors (after resolving
-/// symbolic links and "..").
-bool
-contains(const fs::path& dir, const fs::path& inner)
-{
-    std::error_code ec;
-    const fs::path d = fs::weakly_canonical(dir, ec);
-    if (ec) {
-        return false;
-    }
-    for (fs::path p = fs::weakly_canonical(inner, ec); !ec; p = p.parent_path()) {
-        if (p == d) {
-            return true;
-        }
-        if (p == p.parent_path()) {
-            break;
-        }
-    }
-    return false;
-}
-
-/// overwrite deletes everything in the store directory: refuse the
-/// filesystem root, the home directory, the working directory, and any
-/// directory that contains one of them (a typo such as "." or "..").
-void
-refuse_dangerous_overwrite(const fs::path& root)
-{
-    std::error_code ec;
-    const fs::path cwd = fs::current_path(ec);
-    const char* home = std::getenv("HOME");
-    const char* what = nullptr;
-    if (same_path(root, root.root_path())) {
-        what = "the filesystem root";
-    } else if (home && *home && contains(root, home)) {
-        what = "the home directory or a directory containing it";
-    } else if (!ec && contains(root, cwd)) {
-        what = "the working directory or a directory containing it";
-    }
-    if (what) {
-        fail(ZarrStatusCode_InvalidSettings, "store_path '", root.string(), "' is ", what,
-             ": refusing to overwrite (delete) it; choose a dedicated directory "
-             "for the store");
-    }
 }
 
 } // namespace
@@ -163,7 +107,7 @@ Stream::Stream(const ZarrStreamSettings* settings)
     element_align_ = plan_.levels.size() > 1 ? bytes_of(plan_.array.dtype) : 1;
 
     write_hierarchy();
-    log::debug("stream created at '", plan_.location, "': ",
+    log::debug("stream created at '", storage::location(plan_.store), "': ",
                writers_.size(), " level(s), ", plan_.max_threads,
                " thread(s), ", in_flight, " bytes in flight at most");
 }
@@ -173,7 +117,7 @@ Stream::~Stream()
     try {
         close();
     } catch (const std::exception& e) {
-        log::error("closing the stream at '", plan_.location, "' failed: ",
+        log::error("closing the stream at '", storage::location(plan_.store), "' failed: ",
                    e.what());
     }
 }
@@ -181,40 +125,7 @@ Stream::~Stream()
 void
 Stream::prepare_store()
 {
-    if (plan_.s3) {
-        // The store checks the endpoint, bucket and credentials itself and
-        // says which one failed; overwrite deletes only under the prefix.
-        try {
-            store_ = storage::make_s3_store(*plan_.s3);
-            if (plan_.overwrite) {
-                store_->clear();
-            }
-        } catch (const Error& e) {
-            fail(e.code(), plan_.location, ": ", e.what());
-        }
-        return;
-    }
-    const fs::path root(plan_.store_root);
-    std::error_code ec;
-    const auto status = fs::status(root, ec);
-    const bool exists = fs::exists(status);
-    if (exists && !fs::is_directory(status)) {
-        fail(ZarrStatusCode_InvalidSettings,
-             "store_path '", plan_.store_root,
-             "' exists and is not a directory");
-    }
-    if (plan_.overwrite && exists) {
-        refuse_dangerous_overwrite(root);
-    }
-    try {
-        store_ = storage::make_filesystem_store(plan_.store_root);
-        if (plan_.overwrite) {
-            store_->clear();
-        }
-    } catch (const Error& e) {
-        fail(ZarrStatusCode_InvalidSettings, "store_path '", plan_.store_root,
-             "' is not usable: ", e.what());
-    }
+    store_ = storage::open_store(plan_.store, plan_.overwrite);
 }
 
 void
@@ -239,10 +150,9 @@ Stream::write_hierarchy()
                     }
                     datasets.push_back(std::move(ds));
                 }
-                const std::string name =
-                  plan_.output_key.empty()
-                    ? fs::path(plan_.store_root).filename().string()
-                    : plan_.output_key;
+                const std::string name = plan_.output_key.empty()
+                                           ? storage::name(plan_.store)
+                                           : plan_.output_key;
                 json entry = ome_multiscales_entry(name, plan_.array.dims,
                                                    datasets, version);
                 if (plan_.multiscale) {
@@ -256,9 +166,10 @@ Stream::write_hierarchy()
             writer->write_metadata();
         }
     } catch (const Error& e) {
-        const bool keep = plan_.s3 || e.code() == ZarrStatusCode_WillNotOverwrite;
+        const bool keep = !store_->write_failure_means_bad_location() ||
+                          e.code() == ZarrStatusCode_WillNotOverwrite;
         fail(keep ? e.code() : ZarrStatusCode_InvalidSettings, "store_path '",
-             plan_.location, "' is not writable: ", e.what());
+             storage::location(plan_.store), "' is not writable: ", e.what());
     }
 }
 

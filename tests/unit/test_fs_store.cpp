@@ -1,18 +1,22 @@
-#include "storage/store.hh"
+#include "storage/fs_store.hh"
 #include "util/buffer_pool.hh"
 #include "util/error.hh"
 
 #include <gtest/gtest.h>
 
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <span>
 #include <thread>
 #include <vector>
 
 namespace fs = std::filesystem;
+using zarr::storage::FilesystemStoreConfig;
 using zarr::storage::make_filesystem_store;
+using zarr::storage::open_filesystem_store;
 
 namespace {
 
@@ -45,7 +49,7 @@ TEST_F(FilesystemStore, CreatesTheRoot)
     EXPECT_TRUE(fs::is_directory(root_));
 }
 
-TEST_F(FilesystemStore, PositionalWritesFromSeveralThreads)
+TEST_F(FilesystemStore, PositionalWritesFromSeveralThreadsLandAtTheirOffsets)
 {
     auto store = make_filesystem_store(root_.string());
     auto sink = store->open_sink("a/b/c/shard");
@@ -102,13 +106,15 @@ TEST_F(FilesystemStore, WritePartsLaysThemOutBackToBack)
     EXPECT_EQ(read(root_ / "parts"), expected);
 }
 
-TEST_F(FilesystemStore, PutGetExists)
+TEST_F(FilesystemStore, WholeObjectExistsOnlyOncePut)
 {
     auto store = make_filesystem_store(root_.string());
     EXPECT_FALSE(store->exists("x/y"));
     EXPECT_FALSE(store->get("x/y").has_value());
     const std::string data = "hello";
-    store->put("x/y", reinterpret_cast<const uint8_t*>(data.data()), data.size());
+    const std::span<const uint8_t> part(reinterpret_cast<const uint8_t*>(data.data()),
+                                        data.size());
+    store->put_parts("x/y", std::span(&part, 1));
     EXPECT_TRUE(store->exists("x/y"));
     EXPECT_EQ(store->get("x/y").value(), "hello");
 }
@@ -151,4 +157,99 @@ TEST_F(FilesystemStore, ErrorsAreIOErrorsNamingThePath)
         EXPECT_NE(std::string(e.what()).find((root_ / "file").string()), std::string::npos)
           << e.what();
     }
+}
+
+namespace {
+
+/// The status and message of what `open` throws, or "(opened)".
+std::string
+refusal(const std::function<void()>& open, ZarrStatusCode& code)
+{
+    try {
+        open();
+    } catch (const zarr::Error& e) {
+        code = e.code();
+        return e.what();
+    }
+    return "(opened)";
+}
+
+} // namespace
+
+TEST_F(FilesystemStore, OpenRefusesARootThatIsAFile)
+{
+    std::ofstream(root_.string()) << "x";
+    ZarrStatusCode code = ZarrStatusCode_Success;
+    const std::string message =
+      refusal([&] { open_filesystem_store({ root_.string() }, false); }, code);
+    EXPECT_EQ(code, ZarrStatusCode_InvalidSettings);
+    EXPECT_EQ(message, "store_path '" + root_.string() + "' exists and is not a directory");
+    fs::remove(root_);
+}
+
+// Each case sits inside the test's own directory, so that a guard that
+// failed would delete nothing else.
+TEST_F(FilesystemStore, OpenWithOverwriteRefusesADirectoryHoldingTheWorkingDirectory)
+{
+    fs::create_directories(root_ / "inner");
+    fs::create_directories(root_ / "home");
+    const fs::path cwd = fs::current_path();
+    fs::current_path(root_ / "inner");
+    ZarrStatusCode code = ZarrStatusCode_Success;
+    const std::string message =
+      refusal([&] { open_filesystem_store({ root_.string() }, true); }, code);
+    fs::current_path(cwd);
+    EXPECT_EQ(code, ZarrStatusCode_InvalidSettings) << message;
+    EXPECT_EQ(message, "store_path '" + root_.string() +
+                         "' is the working directory or a directory containing it: "
+                         "refusing to overwrite (delete) it; choose a dedicated "
+                         "directory for the store");
+    EXPECT_TRUE(fs::exists(root_ / "home"));
+}
+
+TEST_F(FilesystemStore, OpenWithOverwriteRefusesADirectoryHoldingTheHomeDirectory)
+{
+    fs::create_directories(root_ / "home");
+    const char* home = std::getenv("HOME");
+    const std::string saved = home ? home : "";
+    ::setenv("HOME", (root_ / "home").c_str(), 1);
+    ZarrStatusCode code = ZarrStatusCode_Success;
+    const std::string message =
+      refusal([&] { open_filesystem_store({ root_.string() }, true); }, code);
+    if (home) {
+        ::setenv("HOME", saved.c_str(), 1);
+    } else {
+        ::unsetenv("HOME");
+    }
+    EXPECT_EQ(code, ZarrStatusCode_InvalidSettings) << message;
+    EXPECT_NE(message.find("is the home directory or a directory containing it: refusing"),
+              std::string::npos)
+      << message;
+    EXPECT_TRUE(fs::exists(root_ / "home"));
+}
+
+TEST_F(FilesystemStore, OpenWithOverwriteEmptiesTheDirectory)
+{
+    make_filesystem_store(root_.string())->put_atomic("a/old", "x");
+    auto store = open_filesystem_store({ root_.string() }, true);
+    EXPECT_TRUE(fs::is_directory(root_));
+    EXPECT_TRUE(fs::is_empty(root_));
+}
+
+TEST_F(FilesystemStore, OpenWithoutOverwriteKeepsWhatIsThere)
+{
+    make_filesystem_store(root_.string())->put_atomic("a/old", "x");
+    auto store = open_filesystem_store({ root_.string() }, false);
+    EXPECT_EQ(store->get("a/old").value(), "x");
+}
+
+TEST_F(FilesystemStore, FailedWritesMeanTheLocationIsUnusable)
+{
+    EXPECT_TRUE(make_filesystem_store(root_.string())->write_failure_means_bad_location());
+}
+
+TEST_F(FilesystemStore, ConfigNameIsTheDirectoryName)
+{
+    EXPECT_EQ((FilesystemStoreConfig{ "/data/run.zarr" }.name()), "run.zarr");
+    EXPECT_EQ((FilesystemStoreConfig{ "/data/run.zarr" }.location()), "/data/run.zarr");
 }

@@ -60,7 +60,7 @@ refusal(const std::function<void(Fixture&)>& mutate, ZarrStatusCode* code = null
 
 } // namespace
 
-TEST(Settings, NormalizeOutputKey)
+TEST(Settings, OutputKeyLosesEmptySegmentsAndRefusesReservedOnes)
 {
     EXPECT_EQ(zarr::normalize_output_key(""), "");
     EXPECT_EQ(zarr::normalize_output_key("/a//b/"), "a/b");
@@ -138,22 +138,25 @@ TEST(Settings, NullSettingsIsInvalidArgument)
     }
 }
 
-TEST(Settings, S3PrefixIsNormalisedAndDefaultsApply)
+TEST(Settings, S3PrefixLosesEmptySegmentsAndRegionDefaultsToUsEast1)
 {
     ZarrS3Settings s3{ "localhost:9000", "my-bucket", nullptr };
     Fixture f;
     f.s.s3_settings = &s3;
     f.s.store_path = "/exp//run.zarr/";
     const auto plan = plan_stream(&f.s);
-    ASSERT_TRUE(plan.s3.has_value());
-    EXPECT_EQ(plan.s3->prefix, "exp/run.zarr");
-    EXPECT_EQ(plan.s3->region, "us-east-1");
-    EXPECT_EQ(plan.s3->bucket, "my-bucket");
-    EXPECT_EQ(plan.location, "s3://my-bucket/exp/run.zarr");
+    const auto* config = std::get_if<zarr::storage::S3StoreConfig>(&plan.store);
+    ASSERT_NE(config, nullptr);
+    EXPECT_EQ(config->prefix, "exp/run.zarr");
+    EXPECT_EQ(config->region, "us-east-1");
+    EXPECT_EQ(config->bucket, "my-bucket");
+    EXPECT_EQ(zarr::storage::location(plan.store), "s3://my-bucket/exp/run.zarr");
+    EXPECT_EQ(zarr::storage::name(plan.store), "run.zarr");
 }
 
-TEST(Settings, BadS3SettingsNameFieldAndValue)
+TEST(Settings, BadS3SettingsAreInvalidSettingsNamingFieldAndValue)
 {
+    const std::string long_prefix = "/" + std::string(450, 'a') + "//" + std::string(450, 'b');
     const struct
     {
         ZarrS3Settings s3;
@@ -172,6 +175,7 @@ TEST(Settings, BadS3SettingsNameFieldAndValue)
         { { "h", "bucket", nullptr }, "///", "store_path '///' is empty" },
         { { "h", "bucket", nullptr }, "a/../../b", "'..' are not allowed" },
         { { "h", "bucket", nullptr }, "a/\x01", "control characters" },
+        { { "h", "bucket", nullptr }, long_prefix.c_str(), "store_path is 901 characters long" },
     };
     for (const auto& c : cases) {
         ZarrStatusCode code = ZarrStatusCode_Success;
@@ -188,11 +192,10 @@ TEST(Settings, BadS3SettingsNameFieldAndValue)
     }
 }
 
-TEST(Settings, Defaults)
+TEST(Settings, UnsetFieldsMeanV3OneThreadPerCoreScaleOneUnshardedUncompressed)
 {
     Fixture f;
     set_raw(f.s.version, 0);
-    f.s.store_path = "file://relative/store.zarr";
     const auto plan = plan_stream(&f.s);
     EXPECT_EQ(plan.array.version, ZarrVersion_3);
     EXPECT_EQ(plan.max_threads, std::max(1u, std::thread::hardware_concurrency()));
@@ -202,12 +205,22 @@ TEST(Settings, Defaults)
     EXPECT_EQ(plan.array.dims[1].unit, "micrometer");
     EXPECT_EQ(plan.array.key, "0");
     EXPECT_EQ(plan.levels.size(), 1u);
-    EXPECT_TRUE(plan.store_root.ends_with("/relative/store.zarr")) << plan.store_root;
-    EXPECT_EQ(plan.store_root.front(), '/');
     EXPECT_FALSE(plan.array.compression.enabled);
 }
 
-TEST(Settings, ArrayKeyFollowsOutputKeyAndMultiscale)
+TEST(Settings, RelativeFileUrlStorePathBecomesAnAbsoluteDirectory)
+{
+    Fixture f;
+    f.s.store_path = "file://relative/store.zarr/";
+    const auto plan = plan_stream(&f.s);
+    const auto* config = std::get_if<zarr::storage::FilesystemStoreConfig>(&plan.store);
+    ASSERT_NE(config, nullptr);
+    EXPECT_TRUE(config->root.ends_with("/relative/store.zarr")) << config->root;
+    EXPECT_EQ(config->root.front(), '/');
+    EXPECT_EQ(zarr::storage::name(plan.store), "store.zarr");
+}
+
+TEST(Settings, ArrayKeyIsOutputKeyAndLevelKeysFollowItWhenMultiscale)
 {
     Fixture f;
     f.s.output_key = "/a//b/";
