@@ -482,7 +482,7 @@ plan_stream(const ZarrStreamSettings* settings)
         plan.root_attributes = std::move(parsed);
     }
 
-    // Where the full-resolution array lives (FORMAT.md, Hierarchy).
+    // Where the full-resolution array lives (docs/format.md, Hierarchy).
     if (plan.output_key.empty()) {
         array.key = "0";
     } else if (plan.multiscale) {

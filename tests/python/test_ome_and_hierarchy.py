@@ -1,5 +1,5 @@
 """OME-NGFF metadata validates with ome-zarr-models and the hierarchy follows
-FORMAT.md for every output_key layout."""
+docs/format.md for every output_key layout."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""What lands on disk matches FORMAT.md byte for byte where it matters."""
+"""What lands on disk matches docs/format.md byte for byte where it matters."""
 
 from __future__ import annotations
 
