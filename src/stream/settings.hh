@@ -28,7 +28,7 @@ struct StreamPlan
 };
 
 /// Validates `settings` (which may be NULL). Throws zarr::Error with
-/// InvalidArgument / InvalidSettings / NotYetImplemented.
+/// InvalidArgument / InvalidSettings.
 StreamPlan
 plan_stream(const ZarrStreamSettings* settings);
 
