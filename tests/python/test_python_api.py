@@ -124,6 +124,24 @@ def test_close_is_idempotent_and_context_manager_closes(tmp_path):
     assert not st2.is_active()
 
 
+def test_every_call_on_a_closed_stream_raises_runtime_error(tmp_path):
+    """One error type for a closed stream, as acquire-zarr 0.10 raises for an
+    append after close, whichever layer notices it first."""
+    d = dims(("t", 0, 1, 1), ("y", 4, 4, 1), ("x", 4, 4, 1))
+    st = aqz.ZarrStream(settings(tmp_path / "s.zarr", d))
+    core = st._stream
+    st.close()
+    with pytest.raises(RuntimeError, match="closed"):
+        st.append(np.zeros((4, 4), np.uint16))
+    with pytest.raises(RuntimeError, match="closed"):
+        st.write_custom_metadata("{}", overwrite=True)
+    # The binding checks too, for a handle closed underneath the wrapper.
+    with pytest.raises(RuntimeError, match="closed"):
+        core.append(np.zeros((4, 4), np.uint16))
+    with pytest.raises(RuntimeError, match="closed"):
+        core.write_custom_metadata("{}", True)
+
+
 def test_deleting_the_stream_flushes(tmp_path):
     d = dims(("t", 0, 4, 1), ("y", 4, 4, 1), ("x", 4, 4, 1))
     st = aqz.ZarrStream(settings(tmp_path / "s.zarr", d))
