@@ -28,7 +28,7 @@ ENUMS = {
 }
 
 
-def test_module_contents():
+def test_module_exports_every_documented_name():
     for name in ["StreamSettings", "ZarrStream", "Dimension", "DimensionType", "CompressionSettings",
                  "Compressor", "CompressionCodec", "S3Settings", "DataType", "ZarrVersion", "LogLevel",
                  "DownsamplingMethod", "set_log_level", "get_log_level", "__version__"]:
@@ -43,11 +43,11 @@ def test_enum_members_match_the_c_values(enum_name):
     assert [m.value for m in enum] == list(range(len(ENUMS[enum_name])))
 
 
-def test_zarr_version_values():
+def test_zarr_version_values_are_2_and_3():
     assert aqz.ZarrVersion.V2.value == 2 and aqz.ZarrVersion.V3.value == 3
 
 
-def test_settings_defaults_and_repr():
+def test_settings_have_the_documented_defaults_and_readable_reprs():
     s = aqz.StreamSettings()
     assert s.store_path == "" and s.s3 is None and s.compression is None
     assert s.dimensions == [] and s.multiscale is False
@@ -62,7 +62,7 @@ def test_settings_defaults_and_repr():
     assert "bucket_name='b'" in repr(aqz.S3Settings(endpoint="e", bucket_name="b"))
 
 
-def test_dimension_positional_and_type_alias():
+def test_dimension_takes_positional_arguments_and_type_as_alias_of_kind():
     a = aqz.Dimension("z", aqz.DimensionType.SPACE, 10, 5, 2, "micrometer", 0.5)
     b = aqz.Dimension(name="z", type=aqz.DimensionType.SPACE, array_size_px=10, chunk_size_px=5,
                       shard_size_chunks=2, unit="micrometer", scale=0.5)
@@ -99,7 +99,7 @@ def test_unsupported_numpy_types_are_refused():
         aqz.StreamSettings(data_type=">u2")
 
 
-def test_log_level_round_trip():
+def test_log_level_reads_back_as_set_and_unknown_levels_are_refused():
     old = aqz.get_log_level()
     try:
         aqz.set_log_level(aqz.LogLevel.ERROR)
