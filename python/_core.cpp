@@ -212,10 +212,12 @@ class Stream
     bool is_active() const { return stream_ != nullptr; }
 
   private:
+    // RuntimeError, as acquire_zarr.ZarrStream raises before reaching here
+    // and as acquire-zarr 0.10 raises for an append after close.
     void check_active() const
     {
         if (stream_ == nullptr) {
-            throw py::value_error("the stream is closed");
+            throw std::runtime_error("the stream is closed");
         }
     }
 

@@ -420,9 +420,9 @@ class ZarrStream:
     """A stream of frames into a Zarr store.
 
     Raises ValueError for invalid settings (the message names the field and
-    value), NotImplementedError for features this version lacks, and OSError
-    or RuntimeError for storage failures. Use as a context manager or call
-    close(); close() raises if any data could not be written.
+    value), OSError or RuntimeError for storage failures, and RuntimeError
+    for a call other than close() once the stream is closed. Use as a context
+    manager or call close(); close() raises if any data could not be written.
     """
 
     def __init__(self, settings: StreamSettings) -> None:

@@ -132,8 +132,8 @@ class StreamSettings:
 
 class ZarrStream:
     """A stream of frames into a Zarr store. Raises ValueError for invalid
-    settings, NotImplementedError for missing features, OSError or
-    RuntimeError for storage failures."""
+    settings, OSError or RuntimeError for storage failures, and RuntimeError
+    for a call other than close() once the stream is closed."""
 
     def __init__(self, settings: StreamSettings) -> None: ...
     def append(self, data: Union[npt.ArrayLike, bytes, bytearray, memoryview]) -> None:

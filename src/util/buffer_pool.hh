@@ -49,13 +49,13 @@ using AlignedBytes = std::unique_ptr<uint8_t[], AlignedDelete>;
 /// Through malloc, freeing one large buffer raises glibc's mmap threshold
 /// (up to 32 MiB), after which the other buffers are carved from the
 /// threads' heaps among c-blosc's temporary buffers of a block, and the
-/// heaps fragment and are not trimmed: a 5d-v3 run grew by 90 MiB over 8
-/// GiB that way.
+/// heaps fragment and are not trimmed, so a long stream's memory grows
+/// though every budget is flat (benchmarks/README.md: mapped-buffers).
 ///
 /// The pages of the first `populate` bytes are faulted in before the buffer
-/// is returned (for a mapping, by MADV_POPULATE_WRITE, which the kernel does
-/// at about twice the rate of first writes; otherwise, or on kernels before
-/// 5.14, by zeroing them).
+/// is returned (for a mapping, by MADV_POPULATE_WRITE, which faults them in
+/// faster than first writes do (benchmarks/README.md: prefill); otherwise,
+/// or on kernels before 5.14, by zeroing them).
 AlignedBytes
 allocate_aligned(size_t n, size_t populate = 0);
 

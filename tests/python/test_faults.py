@@ -369,7 +369,7 @@ VERSIONS = pytest.mark.parametrize("version", [2, 3], ids=["v2", "v3"])
 # ------------------------------------------------------------ (a) EFBIG
 
 @VERSIONS
-def test_file_size_limit_mid_stream(workdir, version):
+def test_file_size_limit_mid_stream_surfaces_and_keeps_written_frames(workdir, version):
     """Compressible frames fit under RLIMIT_FSIZE, random frames do not: the
     writes fail with EFBIG part-way through the stream."""
     store = workdir / "s.zarr"
@@ -396,7 +396,7 @@ def chmod_readonly(store: Path) -> None:
 
 @VERSIONS
 @pytest.mark.parametrize("bounded", [True, False], ids=["bounded", "unbounded"])
-def test_store_made_read_only_by_chmod(workdir, version, bounded):
+def test_store_made_read_only_by_chmod_surfaces_and_keeps_written_frames(workdir, version, bounded):
     """chmod -R a-w of the store mid-stream. Root ignores permission bits, so
     a root child runs without CAP_DAC_OVERRIDE, CAP_DAC_READ_SEARCH and
     CAP_FOWNER."""
@@ -494,7 +494,7 @@ def umount(path: Path) -> None:
 
 
 @VERSIONS
-def test_store_remounted_read_only(workdir, version):
+def test_store_remounted_read_only_surfaces_and_keeps_written_frames(workdir, version):
     """The filesystem under the store turns read-only mid-stream (like ext4's
     errors=remount-ro): a bind mount of the store, remounted read-only."""
     store = workdir / "s.zarr"
@@ -540,7 +540,7 @@ def remove_tree_while_written(path):
 
 @VERSIONS
 @pytest.mark.parametrize("after_frames", [0, 4], ids=["right-after-create", "mid-stream"])
-def test_store_removed_while_streaming(workdir, version, after_frames):
+def test_store_removed_while_streaming_surfaces_without_hanging(workdir, version, after_frames):
     """rm -rf of the store while streaming (right after create, or after four
     frames are on disk): what was written is gone, so nothing can be read
     back; the library must say so (an error naming the store) instead of
@@ -575,7 +575,7 @@ def small_tmpfs(workdir):
 
 @VERSIONS
 @pytest.mark.parametrize("bounded", [True, False], ids=["bounded", "unbounded"])
-def test_disk_full(small_tmpfs, version, bounded):
+def test_disk_full_surfaces_and_keeps_written_frames(small_tmpfs, version, bounded):
     """An 8 MiB tmpfs and 12.5 MiB of uncompressed frames: ENOSPC part-way.
     Eight single-frame appends, then the other 92 frames in one append call:
     the stream takes them all while the disk fills up around frame 60."""

@@ -148,7 +148,7 @@ def test_levels_match_the_named_method(tmp_path, version, kind, name, d, n):
 @pytest.mark.parametrize("dtype", [np.uint8, np.int16, np.int32, np.uint64, np.float32, np.float64],
                          ids=lambda t: np.dtype(t).name)
 @pytest.mark.parametrize("kind", list(METHODS))
-def test_every_dtype(tmp_path, dtype, kind):
+def test_levels_match_the_named_method_for_every_dtype(tmp_path, dtype, kind):
     d = dims(("t", 0, 2, 1), ("y", 21, 4, 2), ("x", 19, 4, 2))
     frames = random_frames(5, 21, 19, dtype, seed=5)
     s = settings(tmp_path / "s.zarr", d, dtype=dtype, multiscale=True, downsampling_method=METHODS[kind])

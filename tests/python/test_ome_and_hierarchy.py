@@ -1,5 +1,5 @@
 """OME-NGFF metadata validates with ome-zarr-models and the hierarchy follows
-FORMAT.md for every output_key layout."""
+docs/format.md for every output_key layout."""
 
 from __future__ import annotations
 
@@ -46,7 +46,7 @@ def test_ome_metadata_validates(tmp_path, version, layout):
 
 
 @pytest.mark.parametrize("version", [V2, V3], ids=["v2", "v3"])
-def test_axes_units_and_scales(tmp_path, version):
+def test_axes_carry_their_types_units_and_scales(tmp_path, version):
     store = tmp_path / "s.zarr"
     stream(store, TCZYX, random_frames(6, 8, 8, np.uint16), version=version)
     (entry,) = multiscales(store, version)
@@ -70,7 +70,7 @@ def test_zero_scale_means_one(tmp_path):
     assert entry["datasets"][0]["coordinateTransformations"][0]["scale"] == [1.0, 1.0, 65.0]
 
 
-def test_other_axis_type(tmp_path):
+def test_unknown_axis_names_have_type_other(tmp_path):
     store = tmp_path / "s.zarr"
     d = dims(("p", 0, 1, 1), ("y", 4, 4, 1), ("x", 4, 4, 1))
     stream(store, d, random_frames(2, 4, 4, np.uint8))
@@ -122,7 +122,7 @@ def test_group_in_place_of_an_existing_array_is_refused(tmp_path):
     assert zarr.open_array(str(store / "a"), mode="r").shape == (1, 8, 8)
 
 
-def test_file_url_store_path(tmp_path):
+def test_file_url_store_path_writes_to_that_directory(tmp_path):
     frames = random_frames(2, 8, 8, np.uint16)
     s = aqz.StreamSettings(store_path=f"file://{tmp_path / 's.zarr'}", dimensions=TYX,
                            data_type=np.uint16)

@@ -28,7 +28,7 @@ ENUMS = {
 }
 
 
-def test_module_contents():
+def test_module_exports_every_documented_name():
     for name in ["StreamSettings", "ZarrStream", "Dimension", "DimensionType", "CompressionSettings",
                  "Compressor", "CompressionCodec", "S3Settings", "DataType", "ZarrVersion", "LogLevel",
                  "DownsamplingMethod", "set_log_level", "get_log_level", "__version__"]:
@@ -43,11 +43,11 @@ def test_enum_members_match_the_c_values(enum_name):
     assert [m.value for m in enum] == list(range(len(ENUMS[enum_name])))
 
 
-def test_zarr_version_values():
+def test_zarr_version_values_are_2_and_3():
     assert aqz.ZarrVersion.V2.value == 2 and aqz.ZarrVersion.V3.value == 3
 
 
-def test_settings_defaults_and_repr():
+def test_settings_have_the_documented_defaults_and_readable_reprs():
     s = aqz.StreamSettings()
     assert s.store_path == "" and s.s3 is None and s.compression is None
     assert s.dimensions == [] and s.multiscale is False
@@ -62,7 +62,7 @@ def test_settings_defaults_and_repr():
     assert "bucket_name='b'" in repr(aqz.S3Settings(endpoint="e", bucket_name="b"))
 
 
-def test_dimension_positional_and_type_alias():
+def test_dimension_takes_positional_arguments_and_type_as_alias_of_kind():
     a = aqz.Dimension("z", aqz.DimensionType.SPACE, 10, 5, 2, "micrometer", 0.5)
     b = aqz.Dimension(name="z", type=aqz.DimensionType.SPACE, array_size_px=10, chunk_size_px=5,
                       shard_size_chunks=2, unit="micrometer", scale=0.5)
@@ -99,7 +99,7 @@ def test_unsupported_numpy_types_are_refused():
         aqz.StreamSettings(data_type=">u2")
 
 
-def test_log_level_round_trip():
+def test_log_level_reads_back_as_set_and_unknown_levels_are_refused():
     old = aqz.get_log_level()
     try:
         aqz.set_log_level(aqz.LogLevel.ERROR)
@@ -122,6 +122,24 @@ def test_close_is_idempotent_and_context_manager_closes(tmp_path):
     with aqz.ZarrStream(settings(tmp_path / "t.zarr", d)) as st2:
         assert st2.is_active()
     assert not st2.is_active()
+
+
+def test_every_call_on_a_closed_stream_raises_runtime_error(tmp_path):
+    """One error type for a closed stream, as acquire-zarr 0.10 raises for an
+    append after close, whichever layer notices it first."""
+    d = dims(("t", 0, 1, 1), ("y", 4, 4, 1), ("x", 4, 4, 1))
+    st = aqz.ZarrStream(settings(tmp_path / "s.zarr", d))
+    core = st._stream
+    st.close()
+    with pytest.raises(RuntimeError, match="closed"):
+        st.append(np.zeros((4, 4), np.uint16))
+    with pytest.raises(RuntimeError, match="closed"):
+        st.write_custom_metadata("{}", overwrite=True)
+    # The binding checks too, for a handle closed underneath the wrapper.
+    with pytest.raises(RuntimeError, match="closed"):
+        core.append(np.zeros((4, 4), np.uint16))
+    with pytest.raises(RuntimeError, match="closed"):
+        core.write_custom_metadata("{}", True)
 
 
 def test_deleting_the_stream_flushes(tmp_path):

@@ -162,7 +162,7 @@ def test_bytes_and_memoryview_are_appended_raw(tmp_path):
 
 
 @pytest.mark.parametrize("version", [V2, V3], ids=["v2", "v3"])
-def test_page_aligned_uncompressed_chunks_take_the_direct_io_path(tmp_path, version):
+def test_whole_page_uncompressed_chunks_read_back_with_ragged_shards(tmp_path, version):
     # 2 x 32 x 64 uint16 = 8 KiB chunks: whole pages, written with O_DIRECT
     # where the filesystem supports it; ragged shards and a partial last
     # chunk mix direct and buffered writes in one file.

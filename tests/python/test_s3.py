@@ -55,7 +55,7 @@ RAGGED = (("t", 0, 3, 2), ("c", 3, 2, 1), ("y", 45, 16, 2), ("x", 50, 16, 3))
 
 @pytest.mark.parametrize("version", [aqz.ZarrVersion.V2, aqz.ZarrVersion.V3])
 @pytest.mark.parametrize("codec", ["none", "lz4", "zstd"])
-def test_stream_reads_back(s3_server, s3_bucket, version, codec):
+def test_every_codec_and_version_reads_back_through_s3fs(s3_server, s3_bucket, version, codec):
     d = dims(*RAGGED)
     frames = random_frames(3 * 7 + 2, 45, 50, np.uint16, seed=7)  # partial last timepoint
     compression = None if codec == "none" else blosc(codec)
@@ -111,7 +111,7 @@ def test_multiscale_levels_read_back(s3_server, s3_bucket):
     assert [ds["path"] for ds in datasets][:2] == ["0", "1"]
 
 
-def test_output_key_and_custom_metadata(s3_server, s3_bucket):
+def test_output_key_and_custom_metadata_land_under_the_prefix(s3_server, s3_bucket):
     d = dims(("t", 0, 2, 1), ("y", 20, 10, 1), ("x", 20, 10, 1))
     frames = random_frames(4, 20, 20, np.uint16)
     s = s3_settings(s3_server, s3_bucket, "plate.zarr", d, output_key="A/1",
@@ -174,7 +174,7 @@ def test_credentials_from_the_shared_file(s3_server, s3_bucket, tmp_path, monkey
         aqz.ZarrStream(s3_settings(s3_server, s3_bucket, "file3.zarr", d))
 
 
-def test_no_credentials_at_all(s3_server, s3_bucket, monkeypatch):
+def test_missing_credentials_are_refused_at_create(s3_server, s3_bucket, monkeypatch):
     monkeypatch.delenv("AWS_ACCESS_KEY_ID")
     monkeypatch.delenv("AWS_SECRET_ACCESS_KEY")
     d = dims(("t", 0, 2, 1), ("y", 8, 8, 1), ("x", 8, 8, 1))
@@ -205,13 +205,13 @@ def test_wrong_secret_is_refused_at_create_and_never_shown(s3_server, s3_bucket,
     assert not objects(s3_server, s3_bucket)
 
 
-def test_missing_bucket(s3_server, s3_bucket):
+def test_missing_bucket_is_refused_at_create(s3_server, s3_bucket):
     d = dims(("t", 0, 2, 1), ("y", 8, 8, 1), ("x", 8, 8, 1))
     with pytest.raises(ValueError, match="s3_settings.bucket_name 'no-such-bucket-here': no such bucket"):
         aqz.ZarrStream(s3_settings(s3_server, "no-such-bucket-here", "x.zarr", d))
 
 
-def test_unreachable_endpoint(s3_bucket):
+def test_unreachable_endpoint_is_an_os_error_at_create(s3_bucket):
     import socket
     with socket.socket() as sock:  # a port nothing listens on
         sock.bind(("127.0.0.1", 0))

@@ -23,74 +23,74 @@ def refused(s: aqz.StreamSettings, *patterns: str, exc=ValueError) -> None:
         assert p in text, f"{p!r} not in {text!r}"
 
 
-def test_empty_store_path(tmp_path):
+def test_empty_store_path_is_refused(tmp_path):
     refused(aqz.StreamSettings(store_path="", dimensions=GOOD()), "store_path", "empty")
 
 
-def test_too_few_dimensions(tmp_path):
+def test_too_few_dimensions_are_refused(tmp_path):
     refused(settings(tmp_path / "s.zarr", GOOD()[1:]), "dimension_count is 2")
 
 
-def test_empty_dimension_name(tmp_path):
+def test_empty_dimension_name_is_refused(tmp_path):
     d = GOOD()
     d[1].name = ""
     refused(settings(tmp_path / "s.zarr", d), "dimensions[1].name", "''")
 
 
-def test_duplicate_dimension_names(tmp_path):
+def test_duplicate_dimension_names_are_refused(tmp_path):
     d = GOOD()
     d[2].name = "y"
     refused(settings(tmp_path / "s.zarr", d), "dimensions[2].name 'y'", "unique")
 
 
 @pytest.mark.parametrize("index", [0, 1, 2])
-def test_zero_chunk_size(tmp_path, index):
+def test_zero_chunk_size_is_refused(tmp_path, index):
     d = GOOD()
     d[index].chunk_size_px = 0
     refused(settings(tmp_path / "s.zarr", d), f"dimensions[{index}].chunk_size_px is 0")
 
 
 @pytest.mark.parametrize("index", [1, 2])
-def test_zero_size_outside_the_append_dimension(tmp_path, index):
+def test_zero_size_outside_the_append_dimension_is_refused(tmp_path, index):
     d = GOOD()
     d[index].array_size_px = 0
     refused(settings(tmp_path / "s.zarr", d), f"dimensions[{index}].array_size_px is 0")
 
 
-def test_zero_size_on_a_middle_dimension_of_5d(tmp_path):
+def test_zero_size_on_a_middle_dimension_of_5d_is_refused(tmp_path):
     d = dims(("t", 0, 1, 1), ("c", 0, 1, 1), ("z", 4, 1, 1), ("y", 8, 4, 1), ("x", 8, 4, 1))
     refused(settings(tmp_path / "s.zarr", d), "dimensions[1].array_size_px is 0", "'c'")
 
 
 @pytest.mark.parametrize("field,value", [
     ("data_type", 10), ("version", 4), ("downsampling_method", 7)])
-def test_out_of_range_enums_in_python(tmp_path, field, value):
+def test_out_of_range_enums_are_refused_in_python(tmp_path, field, value):
     with pytest.raises(ValueError, match=f"{field} is {value}"):
         aqz.StreamSettings(store_path=str(tmp_path / "s.zarr"), dimensions=GOOD(), **{field: value})
 
 
-def test_out_of_range_dimension_kind(tmp_path):
+def test_out_of_range_dimension_kind_is_refused(tmp_path):
     with pytest.raises(ValueError, match="Dimension.kind is 9"):
         aqz.Dimension(name="t", kind=9, array_size_px=0, chunk_size_px=1)
 
 
-def test_compressor_without_codec(tmp_path):
+def test_compressor_without_codec_is_refused(tmp_path):
     c = aqz.CompressionSettings(compressor=aqz.Compressor.BLOSC1, codec=aqz.CompressionCodec.NONE)
     refused(settings(tmp_path / "s.zarr", GOOD(), compression=c), "compression_settings.codec is None")
 
 
-def test_codec_without_compressor(tmp_path):
+def test_codec_without_compressor_is_refused(tmp_path):
     c = aqz.CompressionSettings(compressor=aqz.Compressor.NONE, codec=aqz.CompressionCodec.BLOSC_ZSTD)
     refused(settings(tmp_path / "s.zarr", GOOD(), compression=c),
             "compression_settings.compressor is None", "codec is 2")
 
 
-def test_level_above_9(tmp_path):
+def test_level_above_9_is_refused(tmp_path):
     c = aqz.CompressionSettings(compressor=aqz.Compressor.BLOSC1, codec=aqz.CompressionCodec.BLOSC_LZ4, level=10)
     refused(settings(tmp_path / "s.zarr", GOOD(), compression=c), "compression_settings.level is 10")
 
 
-def test_shuffle_above_2(tmp_path):
+def test_shuffle_above_2_is_refused(tmp_path):
     c = aqz.CompressionSettings(compressor=aqz.Compressor.BLOSC1, codec=aqz.CompressionCodec.BLOSC_LZ4, shuffle=3)
     refused(settings(tmp_path / "s.zarr", GOOD(), compression=c), "compression_settings.shuffle is 3")
 
@@ -98,7 +98,7 @@ def test_shuffle_above_2(tmp_path):
 @pytest.mark.parametrize("key,segment", [
     ("..", ".."), ("a/../b", ".."), ("./a", "."), ("a/__meta", "__meta"),
     ("zarr.json", "zarr.json"), ("a/.zarray", ".zarray")])
-def test_invalid_output_keys(tmp_path, key, segment):
+def test_invalid_output_keys_are_refused(tmp_path, key, segment):
     refused(settings(tmp_path / "s.zarr", GOOD(), output_key=key), f"output_key '{key}'", f"'{segment}'")
     assert not (tmp_path / "s.zarr" / "b").exists()
 
@@ -109,7 +109,7 @@ def test_output_key_slashes_are_normalised(tmp_path):
     assert (tmp_path / "s.zarr" / "a" / "b" / "zarr.json").is_file()
 
 
-def test_store_path_that_is_a_file(tmp_path):
+def test_store_path_that_is_a_file_is_refused_and_kept(tmp_path):
     f = tmp_path / "file.zarr"
     f.write_text("not a directory")
     refused(settings(f, GOOD()), "store_path", str(f), "not a directory")
@@ -128,7 +128,7 @@ def test_store_path_in_proc_is_unwritable():
 
 
 @pytest.mark.skipif(os.geteuid() == 0, reason="root can write into a read-only directory")
-def test_store_path_in_read_only_directory(tmp_path):
+def test_store_path_in_read_only_directory_is_refused(tmp_path):
     ro = tmp_path / "ro"
     ro.mkdir(mode=0o500)
     refused(settings(ro / "s.zarr", GOOD()), "store_path", "Permission denied")

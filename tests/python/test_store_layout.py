@@ -1,4 +1,4 @@
-"""What lands on disk matches FORMAT.md byte for byte where it matters."""
+"""What lands on disk matches docs/format.md byte for byte where it matters."""
 
 from __future__ import annotations
 
@@ -26,12 +26,12 @@ V2_DTYPES = {np.uint8: "|u1", np.uint16: "<u2", np.uint32: "<u4", np.uint64: "<u
 MISSING = 2**64 - 1
 
 
-def test_crc32c_helper_check_value():
+def test_crc32c_helper_matches_the_check_value():
     assert crc32c(b"123456789") == 0xE3069283
 
 
 @pytest.mark.parametrize("dtype,expected", list(V2_DTYPES.items()), ids=lambda v: str(v))
-def test_v2_array_metadata(tmp_path, dtype, expected):
+def test_v2_array_metadata_is_exactly_the_documented_document(tmp_path, dtype, expected):
     d = dims(("t", 0, 2, 1), ("y", 5, 4, 1), ("x", 6, 4, 1))
     stream(tmp_path / "s.zarr", d, random_frames(3, 5, 6, dtype), version=V2)
     meta = load_json(tmp_path / "s.zarr" / "0" / ".zarray")
@@ -44,7 +44,7 @@ def test_v2_array_metadata(tmp_path, dtype, expected):
 
 
 @pytest.mark.parametrize("codec,shuffle", [("lz4", 0), ("lz4", 1), ("zstd", 2)])
-def test_v2_blosc_compressor_entry(tmp_path, codec, shuffle):
+def test_v2_blosc_compressor_entry_names_codec_level_and_shuffle(tmp_path, codec, shuffle):
     d = dims(("t", 0, 2, 1), ("y", 5, 4, 1), ("x", 6, 4, 1))
     stream(tmp_path / "s.zarr", d, random_frames(3, 5, 6, np.uint16), version=V2,
            compression=blosc(codec, 5, shuffle))
@@ -53,7 +53,7 @@ def test_v2_blosc_compressor_entry(tmp_path, codec, shuffle):
                                   "shuffle": shuffle, "blocksize": 0}
 
 
-def test_v2_chunk_keys_and_sizes(tmp_path):
+def test_v2_chunk_keys_are_slash_separated_and_chunks_padded_whole(tmp_path):
     d = dims(("t", 0, 2, 1), ("c", 3, 2, 1), ("y", 5, 4, 1), ("x", 6, 4, 1))
     stream(tmp_path / "s.zarr", d, random_frames(3 * 3, 5, 6, np.uint16), version=V2)
     root = tmp_path / "s.zarr" / "0"
@@ -165,7 +165,7 @@ def test_v2_blosc_chunk_headers(tmp_path):
             assert struct.unpack("<I", data[12:16])[0] == len(data)
 
 
-def test_custom_metadata_file(tmp_path):
+def test_custom_metadata_goes_to_acquire_json_and_is_kept_unless_overwritten(tmp_path):
     d = dims(("t", 0, 2, 1), ("y", 4, 4, 1), ("x", 4, 4, 1))
     with aqz.ZarrStream(settings(tmp_path / "s.zarr", d)) as st:
         assert st.write_custom_metadata('{"objective": "20x", "na": 0.75}') is True

@@ -7,7 +7,7 @@
 
 using zarr::codec::crc32c;
 
-TEST(Crc32c, CheckValueOf123456789)
+TEST(Crc32c, Of123456789IsTheCatalogueCheckValue)
 {
     const std::string s = "123456789";
     EXPECT_EQ(crc32c(s.data(), s.size()), 0xE3069283u);
@@ -18,7 +18,7 @@ TEST(Crc32c, EmptyInputIsZero)
     EXPECT_EQ(crc32c(nullptr, 0), 0u);
 }
 
-TEST(Crc32c, KnownVectorsFromRfc3720)
+TEST(Crc32c, MatchesTheRfc3720TestPatterns)
 {
     // iSCSI (RFC 3720, B.4) test patterns.
     std::vector<uint8_t> zeros(32, 0x00);

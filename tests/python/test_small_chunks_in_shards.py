@@ -1,10 +1,9 @@
 """Small encoded chunks of a v3 shard (under 256 KiB: many small chunks, or
-chunks that compress well) are packed back to back into 4 MiB buffers, and
-each pack is written at once: by direct I/O at a 4 KiB-aligned offset when
-it holds 256 KiB or more, as it is otherwise (the last pack of a shard of
-few or tiny chunks). What readers see, how the shards are laid out, and
-that shards left open at close (an unbounded array stopped mid-shard) get
-their packed chunks too."""
+chunks that compress well) read back, and lie compactly in their shard: back
+to back in runs of at most 4 MiB (the packs the stream writes at once), a run
+of 256 KiB or more followed by the next on a 4 KiB boundary (it went out by
+direct I/O), shorter runs unpadded. A shard left open at close (an unbounded
+array stopped mid-shard) gets its chunks too."""
 
 from __future__ import annotations
 
