@@ -2,6 +2,7 @@
 
 #include "../util/log.hh"
 #include "../zarr/geometry.hh"
+#include "../zarr/io_policy.hh"
 #include "../zarr/metadata.hh"
 
 #include <algorithm>
@@ -28,48 +29,13 @@ Stream::Stream(const ZarrStreamSettings* settings)
   : plan_(plan_stream(settings))
 {
     const Geometry geometry(plan_.array.dims, bytes_of(plan_.array.dtype));
-    // Jobs waiting for a worker may hold as much memory as each level
-    // needs to keep the workers busy while the caller goes on: for chunks
-    // compressed whole, a slab (the caller fills the next slab while the
-    // last one is compressed and written); for chunks compressed plane by
-    // plane, a few frames. The caller waits (backpressure) beyond that.
     // How each level compresses (a c-blosc probe): decided once, here.
     std::vector<std::optional<codec::BloscPlanes>> planes;
-    uint64_t in_flight = 0;
-    uint64_t slabs = 0;
     for (const auto& level : plan_.levels) {
         planes.push_back(ArrayWriter::plane_plan(level));
-        in_flight += ArrayWriter::bytes_in_flight(level, planes.back().has_value());
-        const Geometry g(level.dims, bytes_of(level.dtype));
-        slabs += g.chunks_per_slab() * g.chunk_bytes();
     }
-    in_flight = std::max(in_flight, 2 * plan_.max_threads * geometry.chunk_bytes());
-    // Writes are synchronous (direct I/O, S3 requests): twice as many
-    // threads as max_threads, of which max_threads compress at once, keep
-    // the cores busy while others wait on storage. Writes go to
-    // max_threads I/O threads, which may hold half a slab's worth of raw
-    // bytes (uncompressed planes gain nothing from more: raw-v3 1.22 vs
-    // 1.23 GiB/s, for 64 MiB more), or three quarters where chunks are
-    // compressed plane by plane and all complete on one frame per slab
-    // (t/y/x, not 5d-v3's groups of 4 z: 1.81 vs 1.88, 24 MiB more). Their
-    // burst of writes (about half a slab's raw bytes for LZ4 on
-    // microscopy data; 182 MiB in ms-v3) has to fit beside what the disk
-    // has not yet written of the last slab: with half a slab, the caller's
-    // pacing (push_frame) made it wait until the last slab was nearly all
-    // written before each burst. Three quarters: p99 of ms-v3 11-12 vs
-    // 14-15 ms and of lz4-v3 8 vs 12 ms, throughput level to 5% higher,
-    // for 10-20 MiB more.
-    const bool slab_bursts = planes.front().has_value() && geometry.groups_per_slab() == 1;
-    const uint64_t io_budget = slab_bursts ? slabs / 4 * 3 : slabs / 2;
     pool_ = std::make_unique<ThreadPool>(
-      2 * plan_.max_threads,
-      static_cast<size_t>(geometry.chunks_per_slab() * plan_.levels.size() +
-                          2 * plan_.max_threads),
-      static_cast<size_t>(in_flight),
-      errors_,
-      plan_.max_threads,
-      plan_.max_threads,
-      static_cast<size_t>(io_budget));
+      io_policy::pool_config(plan_.levels, planes, plan_.max_threads), errors_);
 
     // Only now, with the settings checked and the threads started, is the
     // store touched (and, with overwrite, emptied).
@@ -96,8 +62,8 @@ Stream::Stream(const ZarrStreamSettings* settings)
                      : group_period;
     // Not for S3: an I/O job that uploads a part holds its bytes for the
     // whole request, so the I/O threads' bytes fall in steps of a part, and
-    // a caller waiting for them to fall below a mark waited for one (p99 of
-    // s3-v3 went from 16 to 62 ms against moto).
+    // a caller waiting for them to fall below a mark waited for one
+    // (benchmarks/README.md: s3-pacing).
     io_pace_period_ = writers_.front()->compresses_planes() && store_->writes_in_place()
                         ? group_period
                         : 0;
@@ -109,7 +75,7 @@ Stream::Stream(const ZarrStreamSettings* settings)
     write_hierarchy();
     log::debug("stream created at '", storage::location(plan_.store), "': ",
                writers_.size(), " level(s), ", plan_.max_threads,
-               " thread(s), ", in_flight, " bytes in flight at most");
+               " thread(s), ", pool_->byte_budget(), " bytes in flight at most");
 }
 
 Stream::~Stream()

@@ -12,14 +12,26 @@ ThreadPool::ThreadPool(unsigned n_threads,
                        unsigned n_compute,
                        unsigned n_io,
                        size_t io_budget)
-  : errors_(errors)
-  , max_queued_(std::max<size_t>(1, max_queued_jobs))
-  , byte_budget_(byte_budget)
-  , io_budget_(io_budget)
-  , compute_(static_cast<std::ptrdiff_t>(
-      n_compute == 0 ? std::max(1u, n_threads) : n_compute))
+  : ThreadPool(Config{ .threads = n_threads,
+                       .max_queued_jobs = max_queued_jobs,
+                       .byte_budget = byte_budget,
+                       .compute_slots = n_compute,
+                       .io_threads = n_io,
+                       .io_budget = io_budget },
+               errors)
 {
-    n_threads = std::max(1u, n_threads);
+}
+
+ThreadPool::ThreadPool(const Config& config, FirstError& errors)
+  : errors_(errors)
+  , max_queued_(std::max<size_t>(1, config.max_queued_jobs))
+  , byte_budget_(config.byte_budget)
+  , io_budget_(config.io_budget)
+  , compute_(static_cast<std::ptrdiff_t>(
+      config.compute_slots == 0 ? std::max(1u, config.threads) : config.compute_slots))
+{
+    const unsigned n_threads = std::max(1u, config.threads);
+    const unsigned n_io = config.io_threads;
     threads_.reserve(n_threads + n_io);
     try {
         start(n_threads, compute_lane_);

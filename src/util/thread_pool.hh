@@ -23,10 +23,22 @@ class ThreadPool
   public:
     using Job = std::function<void()>;
 
-    /// `n_compute` (0: all of them) bounds how many of the `n_threads` may
-    /// hold a ComputeSlot at once: the others can wait on storage meanwhile.
-    /// `n_io` more threads run only the jobs given to submit_io(), which
-    /// hold at most `io_budget` bytes.
+    /// The pool's threads and what their jobs may hold.
+    struct Config
+    {
+        unsigned threads = 1;       // run submit() and try_submit() jobs
+        size_t max_queued_jobs = 1; // waiting for those threads
+        size_t byte_budget = 0;     // held by their queued and running jobs
+        /// Bounds how many of `threads` may hold a ComputeSlot at once (0:
+        /// all of them): the others can wait on storage meanwhile.
+        unsigned compute_slots = 0;
+        unsigned io_threads = 0; // run only the jobs given to submit_io()
+        size_t io_budget = 0;    // held by those jobs
+    };
+
+    ThreadPool(const Config& config, FirstError& errors);
+
+    /// The same as Config's fields in that order.
     ThreadPool(unsigned n_threads,
                size_t max_queued_jobs,
                size_t byte_budget,

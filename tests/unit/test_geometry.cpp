@@ -39,7 +39,7 @@ TEST(Geometry, RaggedChunkCountsInEveryDimension)
     EXPECT_EQ(g.chunks_per_shard(), 12u);
 }
 
-TEST(Geometry, UnboundedAppendDimension)
+TEST(Geometry, UnboundedAppendDimensionHasNoChunkCountAndNoFrameCapacity)
 {
     const Geometry g(dims({ { 0, 5, 2 }, { 8, 8, 1 }, { 8, 8, 1 } }), 1);
     EXPECT_TRUE(g.unbounded());
@@ -62,7 +62,7 @@ TEST(Geometry, FramesFillOuterDimensionsInCOrder)
     EXPECT_EQ((std::vector<uint64_t>{ c[0], c[1], c[2] }), (std::vector<uint64_t>{ 7, 2, 3 }));
 }
 
-TEST(Geometry, ChunkCoordsFromSlabIndex)
+TEST(Geometry, SlabIndexMapsToChunkCoordsInCOrder)
 {
     const Geometry g(dims({ { 0, 2, 1 }, { 3, 2, 1 }, { 5, 2, 1 }, { 7, 3, 1 } }), 1);
     // slab chunk grid: c 2 x y 3 x x 3 = 18
@@ -72,7 +72,7 @@ TEST(Geometry, ChunkCoordsFromSlabIndex)
     EXPECT_EQ(g.chunk_coords(1, 3 * 3 + 2 * 3 + 1), (std::vector<uint64_t>{ 1, 1, 2, 1 }));
 }
 
-TEST(Geometry, EdgeChunks)
+TEST(Geometry, OnlyChunksPastABoundedEdgeAreEdgeChunks)
 {
     const Geometry g(dims({ { 6, 3, 1 }, { 10, 4, 1 }, { 8, 4, 1 } }), 1);
     EXPECT_FALSE(g.is_edge_chunk({ 0, 0, 0 }));

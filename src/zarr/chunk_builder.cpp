@@ -1,0 +1,78 @@
+#include "chunk_builder.hh"
+
+#include "io_policy.hh"
+
+#include <algorithm>
+
+namespace zarr {
+
+std::optional<codec::BloscPlanes>
+plane_plan(const ArraySpec& spec)
+{
+    if (!spec.compression.enabled) {
+        return std::nullopt;
+    }
+    const Geometry g(spec.dims, bytes_of(spec.dtype));
+    const FrameScatter scatter(g);
+    return codec::BloscPlanes::plan(spec.compression.blosc,
+                                    static_cast<size_t>(scatter.plane_bytes()),
+                                    static_cast<size_t>(scatter.planes_per_chunk()));
+}
+
+ChunkBuilding
+choose_chunk_building(const ArraySpec& spec,
+                      const std::optional<codec::BloscPlanes>& planes,
+                      bool store_writes_in_place)
+{
+    if (planes) {
+        return ChunkBuilding::compressed_planes;
+    }
+    const Geometry g(spec.dims, bytes_of(spec.dtype));
+    const FrameScatter scatter(g);
+    if (!spec.compression.enabled && store_writes_in_place &&
+        scatter.plane_bytes() % kBufferAlignment == 0 && scatter.planes_per_chunk() > 1) {
+        return ChunkBuilding::raw_planes;
+    }
+    return ChunkBuilding::whole;
+}
+
+std::unique_ptr<ChunkBuilder>
+make_chunk_builder(ChunkBuilding how,
+                   const BuildContext& context,
+                   std::optional<codec::BloscPlanes> planes)
+{
+    switch (how) {
+        case ChunkBuilding::whole:
+            return make_whole_chunks(context);
+        case ChunkBuilding::compressed_planes:
+            return make_plane_chunks(context, std::move(*planes));
+        case ChunkBuilding::raw_planes:
+            return make_raw_planes(context);
+    }
+    return nullptr;
+}
+
+std::span<uint8_t>
+thread_scratch(size_t n)
+{
+    thread_local AlignedBytes scratch;
+    thread_local size_t size = 0;
+    if (size < n) {
+        scratch.reset();
+        size = 0;
+        scratch = allocate_aligned(round_up(n, kBufferAlignment));
+        size = round_up(n, kBufferAlignment);
+    }
+    return { scratch.get(), size };
+}
+
+uint64_t
+prefill_whole(BufferPool& pool, uint64_t count)
+{
+    const uint64_t size = pool.buffer_size();
+    count = std::min(count, io_policy::kMaxPrefillBytes / size);
+    pool.prefill(static_cast<size_t>(count), static_cast<size_t>(size));
+    return count * size;
+}
+
+} // namespace zarr

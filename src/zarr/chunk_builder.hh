@@ -1,0 +1,103 @@
+// How an array's chunks are built from frames: one interface, three
+// strategies, each in its own file, chosen by make_chunk_builder():
+// - whole_chunks.cpp: frames are scattered into chunk buffers; a chunk is
+//   compressed (if it is) and stored when the last frame that touches it
+//   arrives;
+// - plane_chunks.cpp: Blosc chunks compressed plane by plane as the frames
+//   arrive (codec::BloscPlanes), into pooled segments that the chunk takes
+//   as it grows; a complete chunk is then only stored;
+// - raw_planes.cpp: uncompressed chunks with a fixed place in the store
+//   (a store that writes in place, planes of whole pages): a few frames'
+//   planes of each chunk are staged together and written to the chunk's
+//   place as they arrive.
+// Each hands its chunks to the array's ChunkSink.
+#pragma once
+
+#include "../codec/blosc1.hh"
+#include "../util/buffer_pool.hh"
+#include "../util/error.hh"
+#include "../util/thread_pool.hh"
+#include "array_spec.hh"
+#include "chunk_sink.hh"
+#include "frame_scatter.hh"
+#include "geometry.hh"
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <span>
+
+namespace zarr {
+
+class ChunkBuilder
+{
+  public:
+    virtual ~ChunkBuilder() = default;
+
+    /// Copies one frame (frame_bytes() bytes) into its chunks; submits the
+    /// chunks it completes. Appending thread.
+    virtual void append(const uint8_t* frame) = 0;
+
+    /// Submits every open chunk, padding frames that never arrived with
+    /// zeros. Call before waiting for the pool at close.
+    virtual void flush() = 0;
+};
+
+/// What a builder works with.
+struct BuildContext
+{
+    const ArraySpec& spec;
+    const Geometry& geometry;
+    FrameScatter& scatter;
+    ChunkSink& sink;
+    ThreadPool& pool;
+    FirstError& errors;
+};
+
+enum class ChunkBuilding
+{
+    whole,             // whole_chunks.cpp
+    compressed_planes, // plane_chunks.cpp
+    raw_planes,        // raw_planes.cpp
+};
+
+/// How chunks of `spec` are compressed plane by plane, or nullopt if they
+/// are compressed whole (or not compressed): Blosc with a level above 0,
+/// chunks of more than one frame each, planes of at least 4 KiB.
+std::optional<codec::BloscPlanes>
+plane_plan(const ArraySpec& spec);
+
+/// The strategy for chunks of `spec`: compressed plane by plane where
+/// `planes` (plane_plan()) has a plan; uncompressed planes written in place
+/// where the store writes in place and planes are whole pages; whole chunks
+/// otherwise.
+ChunkBuilding
+choose_chunk_building(const ArraySpec& spec,
+                      const std::optional<codec::BloscPlanes>& planes,
+                      bool store_writes_in_place);
+
+std::unique_ptr<ChunkBuilder>
+make_chunk_builder(ChunkBuilding how,
+                   const BuildContext& context,
+                   std::optional<codec::BloscPlanes> planes);
+
+std::unique_ptr<ChunkBuilder>
+make_whole_chunks(const BuildContext& context);
+std::unique_ptr<ChunkBuilder>
+make_plane_chunks(const BuildContext& context, codec::BloscPlanes planes);
+std::unique_ptr<ChunkBuilder>
+make_raw_planes(const BuildContext& context);
+
+/// A page-aligned scratch buffer of at least `n` bytes (rounded up to a
+/// page) for the calling worker thread, valid until its next call: grown
+/// once, then reused, so the steady state allocates nothing. Page aligned,
+/// so that a chunk compressed into it can go to disk by direct I/O.
+std::span<uint8_t>
+thread_scratch(size_t n);
+
+/// Prefills up to `count` of `pool`'s buffers, every page faulted in, within
+/// io_policy::kMaxPrefillBytes; returns the bytes they take.
+uint64_t
+prefill_whole(BufferPool& pool, uint64_t count);
+
+} // namespace zarr
