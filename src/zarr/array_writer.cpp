@@ -287,7 +287,7 @@ ArrayWriter::ArrayWriter(ArraySpec spec,
 
     const uint64_t plane = plane_bytes_of(g);
     const uint64_t planes_per_chunk = planes_per_chunk_of(g);
-    if (!spec_.compression.enabled && store_.writes_in_place() &&
+    if (!spec_.codecs.compresses() && store_.writes_in_place() &&
         plane % kBufferAlignment == 0 && planes_per_chunk > 1) {
         // Every chunk has a fixed size and so a fixed place in its shard
         // (v3) or its own file (v2): its planes are written there as the
@@ -329,14 +329,13 @@ ArrayWriter::~ArrayWriter() = default;
 std::optional<codec::BloscPlanes>
 ArrayWriter::plane_plan(const ArraySpec& spec)
 {
-    if (!spec.compression.enabled) {
+    if (!spec.codecs.compresses()) {
         return std::nullopt;
     }
     const Geometry g(spec.dims, bytes_of(spec.dtype));
     const uint64_t plane = plane_bytes_of(g);
-    return codec::BloscPlanes::plan(spec.compression.blosc,
-                                    static_cast<size_t>(plane),
-                                    static_cast<size_t>(planes_per_chunk_of(g)));
+    return spec.codecs.plane_encoder(static_cast<size_t>(plane),
+                                     static_cast<size_t>(planes_per_chunk_of(g)));
 }
 
 uint64_t
@@ -967,18 +966,16 @@ ArrayWriter::write_chunk(const std::vector<uint64_t>& coords, Buffer& chunk)
     if (errors_.failed()) {
         return; // the stream already failed; do not pile up more errors
     }
-    if (!spec_.compression.enabled) {
+    if (!spec_.codecs.compresses()) {
         const std::span<uint8_t> whole(chunk.data(), chunk.size());
         store_chunk(coords, std::span(&whole, 1), chunk.size());
         return;
     }
-    const std::span<uint8_t> out =
-      thread_scratch(codec::blosc_max_compressed_size(chunk.size()));
+    const std::span<uint8_t> out = thread_scratch(spec_.codecs.encoded_bound(chunk.size()));
     size_t n = 0;
     {
         ThreadPool::ComputeSlot slot(pool_);
-        n = codec::blosc_compress(spec_.compression.blosc, chunk.data(), chunk.size(),
-                                  out.data(), out.size());
+        n = spec_.codecs.encode(chunk.data(), chunk.size(), out.data(), out.size());
     }
     store_chunk(coords, std::span(&out, 1), n);
 }
@@ -1173,9 +1170,8 @@ ArrayWriter::shard_for(const std::vector<uint64_t>& coords)
             uint64_t per_chunk = geometry_.chunk_bytes();
             if (planes_) {
                 per_chunk = round_up(planes_->capacity(), kBufferAlignment);
-            } else if (spec_.compression.enabled) {
-                per_chunk = round_up(codec::blosc_max_compressed_size(per_chunk),
-                                     kBufferAlignment);
+            } else if (spec_.codecs.compresses()) {
+                per_chunk = round_up(spec_.codecs.encoded_bound(per_chunk), kBufferAlignment);
             }
             shard->sink->reserve(shard->expected * per_chunk +
                                  16 * geometry_.chunks_per_shard() + 4);

@@ -204,7 +204,7 @@ TEST(Settings, Defaults)
     EXPECT_EQ(plan.levels.size(), 1u);
     EXPECT_TRUE(plan.store_root.ends_with("/relative/store.zarr")) << plan.store_root;
     EXPECT_EQ(plan.store_root.front(), '/');
-    EXPECT_FALSE(plan.array.compression.enabled);
+    EXPECT_FALSE(plan.array.codecs.compresses());
 }
 
 TEST(Settings, ArrayKeyFollowsOutputKeyAndMultiscale)
