@@ -455,20 +455,6 @@ BloscPlanes::append(uint8_t* table,
     return place(table, end, plane, head, n);
 }
 
-size_t
-BloscPlanes::append(uint8_t* chunk,
-                    size_t size,
-                    size_t end,
-                    size_t plane,
-                    const uint8_t* src) const
-{
-    if (end + plane_room() > size) {
-        fail(ZarrStatusCode_InternalError, "chunk buffer of ", size,
-             " bytes has no room for a plane after byte ", end);
-    }
-    return append(chunk, chunk + end, size - end, end, plane, src);
-}
-
 void
 BloscPlanes::finish(uint8_t* chunk, size_t end) const
 {
@@ -477,12 +463,6 @@ BloscPlanes::finish(uint8_t* chunk, size_t end) const
     store_le32(chunk + kNbytesAt, static_cast<uint32_t>(plane_bytes_ * planes_));
     store_le32(chunk + kBlocksizeAt, static_cast<uint32_t>(block_bytes_));
     store_le32(chunk + kCbytesAt, static_cast<uint32_t>(end));
-}
-
-std::string
-blosc_version()
-{
-    return BLOSC_VERSION_STRING;
 }
 
 } // namespace zarr::codec
