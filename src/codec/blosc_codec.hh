@@ -16,8 +16,6 @@ class BloscChunkCodec final : public ChunkCodec
     {
     }
 
-    const BloscParams& params() const noexcept { return params_; }
-
     const char* name() const noexcept override { return "blosc"; }
     size_t encoded_bound(size_t n) const noexcept override;
     size_t encode(const uint8_t* src,
