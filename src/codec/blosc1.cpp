@@ -313,8 +313,8 @@ namespace {
 /// The calling thread's libzstd compression context, made on first use and
 /// kept for the thread's life: c-blosc 1.x makes and frees one for every
 /// block (ZSTD_compress), and with it a workspace of about 170 KiB whose
-/// tables it clears; at zstd level 1 and blocks of 32 KiB that cost a fifth
-/// of the compression time.
+/// tables it clears, which is costly at low levels and small blocks
+/// (benchmarks/README.md: zstd-context).
 ZSTD_CCtx*
 thread_zstd_context()
 {
