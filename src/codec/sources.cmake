@@ -1,5 +1,5 @@
-# The codec layer's sources, relative to src/. A codec is one file here plus
-# its row in registry.cpp.
+# The codec layer's sources, relative to src/. A codec is one file, listed
+# here, plus its factory's declaration and its row in registry.cpp.
 set(ACQUIRE_ZARR_CODEC_SOURCES
     codec/crc32c.cpp
     codec/shuffle.cpp
