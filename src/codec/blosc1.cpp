@@ -313,8 +313,8 @@ namespace {
 /// The calling thread's libzstd compression context, made on first use and
 /// kept for the thread's life: c-blosc 1.x makes and frees one for every
 /// block (ZSTD_compress), and with it a workspace of about 170 KiB whose
-/// tables it clears; at zstd level 1 and blocks of 32 KiB that cost a fifth
-/// of the compression time.
+/// tables it clears, which is costly at low levels and small blocks
+/// (benchmarks/README.md: zstd-context).
 ZSTD_CCtx*
 thread_zstd_context()
 {
@@ -455,20 +455,6 @@ BloscPlanes::append(uint8_t* table,
     return place(table, end, plane, head, n);
 }
 
-size_t
-BloscPlanes::append(uint8_t* chunk,
-                    size_t size,
-                    size_t end,
-                    size_t plane,
-                    const uint8_t* src) const
-{
-    if (end + plane_room() > size) {
-        fail(ZarrStatusCode_InternalError, "chunk buffer of ", size,
-             " bytes has no room for a plane after byte ", end);
-    }
-    return append(chunk, chunk + end, size - end, end, plane, src);
-}
-
 void
 BloscPlanes::finish(uint8_t* chunk, size_t end) const
 {
@@ -477,12 +463,6 @@ BloscPlanes::finish(uint8_t* chunk, size_t end) const
     store_le32(chunk + kNbytesAt, static_cast<uint32_t>(plane_bytes_ * planes_));
     store_le32(chunk + kBlocksizeAt, static_cast<uint32_t>(block_bytes_));
     store_le32(chunk + kCbytesAt, static_cast<uint32_t>(end));
-}
-
-std::string
-blosc_version()
-{
-    return BLOSC_VERSION_STRING;
 }
 
 } // namespace zarr::codec

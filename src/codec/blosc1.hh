@@ -5,7 +5,6 @@
 #include <cstddef>
 #include <cstdint>
 #include <optional>
-#include <string>
 #include <vector>
 
 namespace zarr::codec {
@@ -104,19 +103,12 @@ class BloscPlanes
                size_t row_bytes) const;
 
     /// Compresses `src` (plane_bytes() bytes, as stage() left them) as
-    /// plane `plane` of the chunk
-    /// (a buffer of `size` bytes) whose streams so far end at `end`; returns
-    /// the new end. Throws zarr::Error(CompressionError) on failure.
-    size_t append(uint8_t* chunk,
-                  size_t size,
-                  size_t end,
-                  size_t plane,
-                  const uint8_t* src) const;
-
-    /// The same for a chunk whose bytes are not all in one buffer: `table`
-    /// holds its first begin() bytes (header and offsets), `at` is where
-    /// its byte `end` is, with at least plane_room() bytes free after it
-    /// and lead() bytes before it that may be overwritten and are put back.
+    /// plane `plane` of a chunk whose streams so far end at its byte `end`;
+    /// returns the new end. The chunk's bytes need not be in one buffer:
+    /// `table` holds its first begin() bytes (header and offsets), `at` is
+    /// where its byte `end` is, with `room` bytes (at least plane_room())
+    /// free after it and lead() bytes before it that may be overwritten and
+    /// are put back. Throws zarr::Error(CompressionError) on failure.
     size_t append(uint8_t* table,
                   uint8_t* at,
                   size_t room,
@@ -189,9 +181,5 @@ class BloscPlanes
     int zstd_level_ = 0;             // c-blosc's level, as libzstd's
     std::vector<uint8_t> zero_plane_; // a zero plane, compressed (one call)
 };
-
-/// The c-blosc library version, e.g. "1.21.3".
-std::string
-blosc_version();
 
 } // namespace zarr::codec

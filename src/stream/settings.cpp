@@ -1,5 +1,6 @@
 #include "settings.hh"
 
+#include "../codec/registry.hh"
 #include "../util/error.hh"
 #include "../util/log.hh"
 #include "../util/raw_enum.hh"
@@ -225,56 +226,6 @@ check_dimension(const ZarrDimensionProperties& d, size_t i, bool append_dim)
     return spec;
 }
 
-CompressionSpec
-check_compression(const ZarrCompressionSettings* c, ZarrDataType dtype)
-{
-    CompressionSpec spec;
-    if (c == nullptr) {
-        return spec;
-    }
-    if (static_cast<unsigned>(raw_enum(c->compressor)) >= ZarrCompressorCount) {
-        invalid(cat("compression_settings.compressor is ",
-                    raw_enum(c->compressor),
-                    ": must be a ZarrCompressor (0..", ZarrCompressorCount - 1,
-                    ")"));
-    }
-    if (static_cast<unsigned>(raw_enum(c->codec)) >= ZarrCompressionCodecCount) {
-        invalid(cat("compression_settings.codec is ", raw_enum(c->codec),
-                    ": must be a ZarrCompressionCodec (0..",
-                    ZarrCompressionCodecCount - 1, ")"));
-    }
-    const bool has_compressor = c->compressor != ZarrCompressor_None;
-    const bool has_codec = c->codec != ZarrCompressionCodec_None;
-    if (has_compressor && !has_codec) {
-        invalid("compression_settings.codec is None (0) but compressor is "
-                "Blosc1: choose BloscLZ4 or BloscZstd");
-    }
-    if (!has_compressor && has_codec) {
-        invalid(cat("compression_settings.compressor is None (0) but codec is ",
-                    static_cast<int>(c->codec),
-                    ": set compressor to Blosc1 or codec to None"));
-    }
-    if (c->level > 9) {
-        invalid(cat("compression_settings.level is ", int(c->level),
-                    ": must be 0..9"));
-    }
-    if (c->shuffle > 2) {
-        invalid(cat("compression_settings.shuffle is ", int(c->shuffle),
-                    ": must be 0 (none), 1 (byte) or 2 (bit)"));
-    }
-    if (!has_compressor) {
-        return spec;
-    }
-    spec.enabled = true;
-    spec.blosc.codec = c->codec == ZarrCompressionCodec_BloscZstd
-                         ? codec::BloscCodec::zstd
-                         : codec::BloscCodec::lz4;
-    spec.blosc.level = c->level;
-    spec.blosc.shuffle = c->shuffle;
-    spec.blosc.type_size = bytes_of(dtype);
-    return spec;
-}
-
 void
 check_sizes(const ArraySpec& array)
 {
@@ -419,7 +370,7 @@ plan_stream(const ZarrStreamSettings* settings)
                         "' is used by another dimension: names must be unique"));
         }
     }
-    array.compression = check_compression(s.compression_settings, s.data_type);
+    array.codecs = codec::chain_from_settings(s.compression_settings, bytes_of(s.data_type));
     check_sizes(array);
 
     plan.output_key =

@@ -1,7 +1,7 @@
 // What one Zarr array looks like: dimensions, type, codec, version, key.
 #pragma once
 
-#include "../codec/blosc1.hh"
+#include "../codec/codec_chain.hh"
 #include "zarr.types.h"
 
 #include <cstddef>
@@ -22,18 +22,12 @@ struct DimensionSpec
     double scale = 1.0;
 };
 
-struct CompressionSpec
-{
-    bool enabled = false;
-    codec::BloscParams blosc;
-};
-
 struct ArraySpec
 {
     std::vector<DimensionSpec> dims; // slowest to fastest, >= 3
     ZarrDataType dtype = ZarrDataType_uint8;
     ZarrVersion version = ZarrVersion_3;
-    CompressionSpec compression;
+    codec::CodecChain codecs; // how chunks are encoded; bytes alone by default
     std::string key; // the array's key in the store, e.g. "0" or "a/b"
 };
 

@@ -17,8 +17,8 @@ encoded_chunk_bound(const ArraySpec& spec,
     uint64_t per_chunk = g.chunk_bytes();
     if (planes) {
         per_chunk = round_up(planes->capacity(), kBufferAlignment);
-    } else if (spec.compression.enabled) {
-        per_chunk = round_up(codec::blosc_max_compressed_size(per_chunk), kBufferAlignment);
+    } else if (spec.codecs.compresses()) {
+        per_chunk = round_up(spec.codecs.encoded_bound(per_chunk), kBufferAlignment);
     }
     return per_chunk;
 }

@@ -9,14 +9,13 @@ namespace zarr {
 std::optional<codec::BloscPlanes>
 plane_plan(const ArraySpec& spec)
 {
-    if (!spec.compression.enabled) {
+    if (!spec.codecs.compresses()) {
         return std::nullopt;
     }
     const Geometry g(spec.dims, bytes_of(spec.dtype));
     const FrameScatter scatter(g);
-    return codec::BloscPlanes::plan(spec.compression.blosc,
-                                    static_cast<size_t>(scatter.plane_bytes()),
-                                    static_cast<size_t>(scatter.planes_per_chunk()));
+    return spec.codecs.plane_encoder(static_cast<size_t>(scatter.plane_bytes()),
+                                     static_cast<size_t>(scatter.planes_per_chunk()));
 }
 
 ChunkBuilding
@@ -29,7 +28,7 @@ choose_chunk_building(const ArraySpec& spec,
     }
     const Geometry g(spec.dims, bytes_of(spec.dtype));
     const FrameScatter scatter(g);
-    if (!spec.compression.enabled && store_writes_in_place &&
+    if (!spec.codecs.compresses() && store_writes_in_place &&
         scatter.plane_bytes() % kBufferAlignment == 0 && scatter.planes_per_chunk() > 1) {
         return ChunkBuilding::raw_planes;
     }

@@ -35,19 +35,6 @@ v2_dtype(ZarrDataType dtype)
     fail(ZarrStatusCode_InvalidArgument, "invalid data type ", int(dtype));
 }
 
-const char*
-v3_shuffle(int shuffle)
-{
-    switch (shuffle) {
-        case 0:
-            return "noshuffle";
-        case 1:
-            return "shuffle";
-        default:
-            return "bitshuffle";
-    }
-}
-
 json
 fill_value(ZarrDataType dtype)
 {
@@ -72,20 +59,11 @@ v2_array(const ArraySpec& spec, uint64_t append_extent)
     for (const auto& dim : spec.dims) {
         chunks.push_back(dim.chunk);
     }
-    json compressor = nullptr;
-    if (spec.compression.enabled) {
-        const auto& b = spec.compression.blosc;
-        compressor = json{ { "id", "blosc" },
-                           { "cname", codec::blosc_codec_name(b.codec) },
-                           { "clevel", b.level },
-                           { "shuffle", b.shuffle },
-                           { "blocksize", 0 } };
-    }
     return json{ { "zarr_format", 2 },
                  { "shape", shape_of(spec, append_extent) },
                  { "chunks", chunks },
                  { "dtype", v2_dtype(spec.dtype) },
-                 { "compressor", compressor },
+                 { "compressor", spec.codecs.v2_compressor() },
                  { "fill_value", fill_value(spec.dtype) },
                  { "order", "C" },
                  { "filters", nullptr },
@@ -103,26 +81,13 @@ v3_array(const ArraySpec& spec, uint64_t append_extent)
         shard.push_back(dim.chunk * (dim.shard_chunks == 0 ? 1 : dim.shard_chunks));
         names.push_back(dim.name);
     }
-    const json bytes_codec = { { "name", "bytes" },
-                               { "configuration", { { "endian", "little" } } } };
-    json inner_codecs = json::array({ bytes_codec });
-    if (spec.compression.enabled) {
-        const auto& b = spec.compression.blosc;
-        inner_codecs.push_back(
-          { { "name", "blosc" },
-            { "configuration",
-              { { "cname", codec::blosc_codec_name(b.codec) },
-                { "clevel", b.level },
-                { "shuffle", v3_shuffle(b.shuffle) },
-                { "typesize", bytes_of(spec.dtype) },
-                { "blocksize", 0 } } } });
-    }
     const json sharding = {
         { "name", "sharding_indexed" },
         { "configuration",
           { { "chunk_shape", inner },
-            { "codecs", inner_codecs },
-            { "index_codecs", json::array({ bytes_codec, { { "name", "crc32c" } } }) },
+            { "codecs", spec.codecs.v3_codecs() },
+            { "index_codecs",
+              json::array({ codec::bytes_codec_v3(), { { "name", "crc32c" } } }) },
             { "index_location", "end" } } }
     };
     return json{

@@ -183,18 +183,16 @@ WholeChunks::write_chunk(const std::vector<uint64_t>& coords, Buffer& chunk)
     if (c_.errors.failed()) {
         return; // the stream already failed; do not pile up more errors
     }
-    if (!c_.spec.compression.enabled) {
+    if (!c_.spec.codecs.compresses()) {
         const std::span<uint8_t> whole(chunk.data(), chunk.size());
         c_.sink.store(coords, std::span(&whole, 1), chunk.size());
         return;
     }
-    const std::span<uint8_t> out =
-      thread_scratch(codec::blosc_max_compressed_size(chunk.size()));
+    const std::span<uint8_t> out = thread_scratch(c_.spec.codecs.encoded_bound(chunk.size()));
     size_t n = 0;
     {
         ThreadPool::ComputeSlot slot(c_.pool);
-        n = codec::blosc_compress(c_.spec.compression.blosc, chunk.data(), chunk.size(),
-                                  out.data(), out.size());
+        n = c_.spec.codecs.encode(chunk.data(), chunk.size(), out.data(), out.size());
     }
     c_.sink.store(coords, std::span(&out, 1), n);
 }

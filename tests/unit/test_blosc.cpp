@@ -51,6 +51,17 @@ staged(const BloscPlanes& plan, const uint8_t* plane)
     return out;
 }
 
+/// Appends a plane to a chunk that is all in one buffer.
+size_t
+append_in_place(const BloscPlanes& plan,
+                std::vector<uint8_t>& chunk,
+                size_t end,
+                size_t plane,
+                const uint8_t* src)
+{
+    return plan.append(chunk.data(), chunk.data() + end, chunk.size() - end, end, plane, src);
+}
+
 } // namespace
 
 class BloscRoundTrip
@@ -175,7 +186,7 @@ TEST_P(BloscPlanesAssembly, DecodesToThePlanesWithMissingOnesAsZeros)
         } else if (p % 2 == 1) {
             copy_in(p, apart.data(), plan->compress_plane(plane, apart.data(), apart.size()));
         } else {
-            end = plan->append(chunk.data(), chunk.size(), end, p, plane);
+            end = append_in_place(*plan, chunk, end, p, plane);
         }
     }
     copy_in(5, zero.data(), zero.size());
@@ -289,7 +300,8 @@ TEST(BloscPlanes, BuffersTooSmallForAPlaneAreRefused)
               ZarrStatusCode_InternalError);
     std::vector<uint8_t> chunk(plan->begin() + plan->plane_room() - 1);
     EXPECT_EQ(code_of([&] {
-                  plan->append(chunk.data(), chunk.size(), plan->begin(), 0, data.data());
+                  plan->append(chunk.data(), chunk.data() + plan->begin(),
+                               chunk.size() - plan->begin(), plan->begin(), 0, data.data());
               }),
               ZarrStatusCode_InternalError);
 }
@@ -307,7 +319,7 @@ TEST(BloscPlanes, APlaneOfOddSizeIsOneBlock)
     std::vector<uint8_t> chunk(plan->capacity());
     size_t end = plan->begin();
     for (size_t p = 0; p < 3; ++p) {
-        end = plan->append(chunk.data(), chunk.size(), end, p,
+        end = append_in_place(*plan, chunk, end, p,
                            staged(*plan, data.data() + p * plane_bytes).data());
     }
     plan->finish(chunk.data(), end);
@@ -403,7 +415,7 @@ TEST_P(BloscPlanesStaging, RaggedTilesDecodeToTheTilePaddedWithZeros)
         std::memset(at, 0, plane_bytes);
         plan->stage(at, row_bytes, src, frame_row_bytes, tile_rows, tile_cols * ts);
         zarr::finish_streaming_copies();
-        end = plan->append(chunk.data(), chunk.size(), end, p, at);
+        end = append_in_place(*plan, chunk, end, p, at);
     }
     plan->finish(chunk.data(), end);
     expect_decodes_to(chunk.data(), expected);

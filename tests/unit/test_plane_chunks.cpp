@@ -4,6 +4,7 @@
 // chunk decodes (c-blosc) to the frames given, ragged edges and padding at
 // close included; a storage failure is recorded once and nothing hangs.
 // Run under ThreadSanitizer by `make test-sanitize`.
+#include "codec/blosc_codec.hh"
 #include "storage/store.hh"
 #include "util/error.hh"
 #include "util/thread_pool.hh"
@@ -17,6 +18,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iterator>
+#include <memory>
 #include <random>
 #include <unistd.h>
 #include <vector>
@@ -51,10 +53,8 @@ spec(ZarrVersion version, int shuffle, uint64_t chunk_t)
     s.dims = { { "t", ZarrDimensionType_Time, 0, chunk_t, 1, "", 1.0 },
                { "y", ZarrDimensionType_Space, kHeight, kChunkYX, 2, "", 1.0 },
                { "x", ZarrDimensionType_Space, kWidth, kChunkYX, 2, "", 1.0 } };
-    s.compression.enabled = true;
-    s.compression.blosc.level = 1;
-    s.compression.blosc.shuffle = shuffle;
-    s.compression.blosc.type_size = 2;
+    s.codecs = codec::CodecChain(std::make_shared<codec::BloscChunkCodec>(
+      codec::BloscParams{ codec::BloscCodec::lz4, 1, shuffle, 2 }));
     return s;
 }
 
@@ -320,7 +320,7 @@ TEST(RawPlaneChunks, EveryChunkHoldsItsFramesInPlace)
         {
             ThreadPool pool(8, 16, 32 << 10, errors, 2, 2, 64 << 10);
             ArraySpec s = spec(version, 0, layout.chunk_t);
-            s.compression.enabled = false;
+            s.codecs = {};
             ArrayWriter writer(s, *store, pool, errors);
             EXPECT_TRUE(writer.writes_planes());
             for (const auto& f : frames) {

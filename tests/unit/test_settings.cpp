@@ -205,7 +205,7 @@ TEST(Settings, UnsetFieldsMeanV3OneThreadPerCoreScaleOneUnshardedUncompressed)
     EXPECT_EQ(plan.array.dims[1].unit, "micrometer");
     EXPECT_EQ(plan.array.key, "0");
     EXPECT_EQ(plan.levels.size(), 1u);
-    EXPECT_FALSE(plan.array.compression.enabled);
+    EXPECT_FALSE(plan.array.codecs.compresses());
 }
 
 TEST(Settings, RelativeFileUrlStorePathBecomesAnAbsoluteDirectory)

@@ -1,0 +1,149 @@
+// The codec chain as the settings build it through the registry: which
+// settings are refused and with which message, the metadata each chain
+// writes, and that its encoder makes the chunks c-blosc makes.
+#include "codec/blosc_codec.hh"
+#include "codec/registry.hh"
+#include "util/error.hh"
+
+#include <blosc.h>
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include <cstring>
+#include <string>
+#include <vector>
+
+using zarr::codec::chain_from_settings;
+using zarr::codec::CodecChain;
+
+namespace {
+
+ZarrCompressionSettings
+settings(ZarrCompressor compressor, ZarrCompressionCodec codec, uint8_t level, uint8_t shuffle)
+{
+    return { compressor, codec, level, shuffle };
+}
+
+/// The message chain_from_settings refuses `s` with ("" if it accepts it).
+std::string
+refusal(const ZarrCompressionSettings& s)
+{
+    try {
+        chain_from_settings(&s, 2);
+    } catch (const zarr::Error& e) {
+        EXPECT_EQ(e.code(), ZarrStatusCode_InvalidSettings);
+        return e.what();
+    }
+    return "";
+}
+
+ZarrCompressionSettings
+with_raw_enums(int compressor, int codec)
+{
+    ZarrCompressionSettings s =
+      settings(ZarrCompressor_Blosc1, ZarrCompressionCodec_BloscLZ4, 1, 1);
+    std::memcpy(&s.compressor, &compressor, sizeof compressor);
+    std::memcpy(&s.codec, &codec, sizeof codec);
+    return s;
+}
+
+std::vector<uint8_t>
+smooth_data(size_t n)
+{
+    std::vector<uint8_t> v(n);
+    for (size_t i = 0; i < n; ++i) {
+        v[i] = static_cast<uint8_t>((i / 64) % 200 + i % 3);
+    }
+    return v;
+}
+
+} // namespace
+
+TEST(CodecRegistry, NoSettingsAndNoneAreTheBytesCodecAlone)
+{
+    EXPECT_FALSE(chain_from_settings(nullptr, 2).compresses());
+    const auto none = settings(ZarrCompressor_None, ZarrCompressionCodec_None, 1, 1);
+    const CodecChain chain = chain_from_settings(&none, 2);
+    EXPECT_FALSE(chain.compresses());
+    EXPECT_EQ(chain.encoded_bound(1000), 1000u);
+    EXPECT_FALSE(chain.plane_encoder(65536, 8).has_value());
+}
+
+TEST(CodecRegistry, RefusesSettingsNoCodecTakesWithTheFieldAtFault)
+{
+    EXPECT_EQ(refusal(with_raw_enums(3, 1)),
+              "compression_settings.compressor is 3: must be a ZarrCompressor (0..1)");
+    EXPECT_EQ(refusal(with_raw_enums(1, 6)),
+              "compression_settings.codec is 6: must be a ZarrCompressionCodec (0..2)");
+    EXPECT_EQ(refusal(settings(ZarrCompressor_Blosc1, ZarrCompressionCodec_None, 1, 1)),
+              "compression_settings.codec is None (0) but compressor is Blosc1: choose "
+              "BloscLZ4 or BloscZstd");
+    EXPECT_EQ(refusal(settings(ZarrCompressor_None, ZarrCompressionCodec_BloscZstd, 1, 1)),
+              "compression_settings.compressor is None (0) but codec is 2: set compressor "
+              "to Blosc1 or codec to None");
+    EXPECT_EQ(refusal(settings(ZarrCompressor_Blosc1, ZarrCompressionCodec_BloscLZ4, 10, 1)),
+              "compression_settings.level is 10: must be 0..9");
+    EXPECT_EQ(refusal(settings(ZarrCompressor_Blosc1, ZarrCompressionCodec_BloscZstd, 9, 3)),
+              "compression_settings.shuffle is 3: must be 0 (none), 1 (byte) or 2 (bit)");
+    // Without a compressor, level and shuffle keep Blosc's ranges.
+    EXPECT_EQ(refusal(settings(ZarrCompressor_None, ZarrCompressionCodec_None, 10, 0)),
+              "compression_settings.level is 10: must be 0..9");
+    EXPECT_EQ(refusal(settings(ZarrCompressor_None, ZarrCompressionCodec_None, 0, 3)),
+              "compression_settings.shuffle is 3: must be 0 (none), 1 (byte) or 2 (bit)");
+    EXPECT_EQ(refusal(settings(ZarrCompressor_Blosc1, ZarrCompressionCodec_BloscZstd, 9, 2)),
+              "");
+}
+
+TEST(CodecChain, WritesTheBloscMetadataOfV2AndV3)
+{
+    const auto lz4 = settings(ZarrCompressor_Blosc1, ZarrCompressionCodec_BloscLZ4, 1, 1);
+    const CodecChain a = chain_from_settings(&lz4, 2);
+    EXPECT_EQ(a.v2_compressor().dump(),
+              R"({"id":"blosc","cname":"lz4","clevel":1,"shuffle":1,"blocksize":0})");
+    EXPECT_EQ(a.v3_codecs().dump(),
+              R"([{"name":"bytes","configuration":{"endian":"little"}},)"
+              R"({"name":"blosc","configuration":{"cname":"lz4","clevel":1,)"
+              R"("shuffle":"shuffle","typesize":2,"blocksize":0}}])");
+
+    const auto zstd = settings(ZarrCompressor_Blosc1, ZarrCompressionCodec_BloscZstd, 5, 2);
+    const CodecChain b = chain_from_settings(&zstd, 8);
+    EXPECT_EQ(b.v2_compressor().dump(),
+              R"({"id":"blosc","cname":"zstd","clevel":5,"shuffle":2,"blocksize":0})");
+    EXPECT_EQ(b.v3_codecs()[1].dump(),
+              R"({"name":"blosc","configuration":{"cname":"zstd","clevel":5,)"
+              R"("shuffle":"bitshuffle","typesize":8,"blocksize":0}})");
+
+    const CodecChain raw;
+    EXPECT_TRUE(raw.v2_compressor().is_null());
+    EXPECT_EQ(raw.v3_codecs().dump(), R"([{"name":"bytes","configuration":{"endian":"little"}}])");
+    const auto none = settings(ZarrCompressor_Blosc1, ZarrCompressionCodec_BloscZstd, 0, 0);
+    EXPECT_EQ(chain_from_settings(&none, 1).v3_codecs()[1]["configuration"]["shuffle"],
+              "noshuffle");
+}
+
+TEST(CodecChain, EncodesTheChunkCBloscMakes)
+{
+    const auto zstd = settings(ZarrCompressor_Blosc1, ZarrCompressionCodec_BloscZstd, 3, 1);
+    const CodecChain chain = chain_from_settings(&zstd, 2);
+    ASSERT_TRUE(chain.compresses());
+    EXPECT_STREQ(chain.compressor()->name(), "blosc");
+    const auto input = smooth_data(1 << 20);
+    std::vector<uint8_t> ours(chain.encoded_bound(input.size()));
+    const size_t n = chain.encode(input.data(), input.size(), ours.data(), ours.size());
+    std::vector<uint8_t> theirs(input.size() + BLOSC_MAX_OVERHEAD);
+    const int m = blosc_compress_ctx(3, 1, 2, input.size(), input.data(), theirs.data(),
+                                     theirs.size(), "zstd", 0, 1);
+    ASSERT_EQ(n, static_cast<size_t>(m));
+    EXPECT_EQ(std::memcmp(ours.data(), theirs.data(), n), 0);
+}
+
+TEST(CodecChain, BloscEncodesPlanesApartFromLevelOne)
+{
+    const auto level0 = settings(ZarrCompressor_Blosc1, ZarrCompressionCodec_BloscLZ4, 0, 1);
+    EXPECT_FALSE(chain_from_settings(&level0, 2).plane_encoder(65536, 8).has_value());
+    const auto level1 = settings(ZarrCompressor_Blosc1, ZarrCompressionCodec_BloscLZ4, 1, 1);
+    const auto planes = chain_from_settings(&level1, 2).plane_encoder(65536, 8);
+    ASSERT_TRUE(planes.has_value());
+    EXPECT_EQ(planes->plane_bytes(), 65536u);
+    EXPECT_EQ(planes->planes(), 8u);
+}
