@@ -10,8 +10,8 @@
 // element by element. A reducer also describes itself in the OME-NGFF
 // multiscales entry: its `type` and `metadata()`.
 //
-// Adding a method: a reducer here, its ZarrDownsamplingMethod value, and its
-// entry in the table in pyramid.cpp.
+// Adding a method: a reducer here, its ZarrDownsamplingMethod value (and the
+// bindings' enum), and its entry in the table in pyramid.cpp.
 #pragma once
 
 #include "../util/error.hh"
