@@ -41,7 +41,7 @@ ArrayStream::ArrayStream(ArrayPlan plan,
     // Not for S3: an I/O job that uploads a part holds its bytes for the
     // whole request, so the I/O threads' bytes fall in steps of a part, and
     // a caller waiting for them to fall below a mark waited for one
-    // (benchmarks/README.md: io-budget).
+    // (benchmarks/README.md: s3-pacing).
     io_pace_period_ = writers_.front()->compresses_planes() && store_.writes_in_place()
                         ? group_period
                         : 0;

@@ -4,7 +4,6 @@
 #include "../zarr/io_policy.hh"
 #include "../zarr/metadata.hh"
 
-
 namespace zarr {
 namespace {
 
