@@ -1,11 +1,12 @@
 #include "pyramid.hh"
 
 #include "../util/error.hh"
+#include "reducers.hh"
 
 #include <algorithm>
 #include <cstring>
+#include <iterator>
 #include <map>
-#include <type_traits>
 
 namespace zarr {
 
@@ -63,78 +64,7 @@ downsampled_dims(const ArraySpec& from, const ArraySpec& to)
     return down;
 }
 
-void
-describe_downsampling(json& entry, ZarrDownsamplingMethod method)
-{
-    const char* note =
-      " Odd sizes round up; a missing neighbour at the far edge counts as 0."
-      " Along a downsampled dimension other than y/x (e.g. z), planes 2i and"
-      " 2i+1 of the level above are combined with the same reduction, after"
-      " each was reduced in (y, x) and cast to the array's data type."
-      " A level halves only the axes whose scale doubles.";
-    json metadata;
-    switch (method) {
-        case ZarrDownsamplingMethod_Decimate:
-            entry["type"] = "decimate";
-            metadata = {
-                { "description",
-                  std::string("Each level keeps the first (top-left) element of "
-                              "every 2x2 block of the level above.") +
-                    note },
-                { "method", "np.ndarray.__getitem__" },
-                { "version", "1.20" },
-                { "args", json::array({ "(slice(0, None, 2), slice(0, None, 2))" }) },
-            };
-            break;
-        case ZarrDownsamplingMethod_Mean:
-            entry["type"] = "local_mean";
-            metadata = {
-                { "description",
-                  std::string("Each level is the mean of every 2x2 block of the "
-                              "level above; for integer types the exact mean "
-                              "truncated toward zero, as a float mean followed "
-                              "by numpy astype gives.") +
-                    note },
-                { "method", "skimage.transform.downscale_local_mean" },
-                { "version", "0.19" },
-                { "kwargs", { { "factors", "(2, 2)" }, { "cval", "0" } } },
-            };
-            break;
-        case ZarrDownsamplingMethod_Min:
-        case ZarrDownsamplingMethod_Max: {
-            const bool is_min = method == ZarrDownsamplingMethod_Min;
-            entry["type"] = is_min ? "local_min" : "local_max";
-            metadata = {
-                { "description",
-                  cat("Each level is the ", is_min ? "minimum" : "maximum",
-                      " of every 2x2 block of the level above.", note) },
-                { "method", "skimage.measure.block_reduce" },
-                { "version", "0.19" },
-                { "kwargs",
-                  { { "block_size", "(2, 2)" },
-                    { "func", is_min ? "np.min" : "np.max" },
-                    { "cval", "0" } } },
-            };
-            break;
-        }
-        case ZarrDownsamplingMethodCount:
-            fail(ZarrStatusCode_InvalidArgument, "invalid downsampling method");
-    }
-    entry["metadata"] = std::move(metadata);
-}
-
 namespace {
-
-__extension__ typedef __int128 int128;
-__extension__ typedef unsigned __int128 uint128;
-
-template<typename T>
-using wide_t = std::conditional_t<
-  std::is_floating_point_v<T>,
-  double,
-  std::conditional_t<(sizeof(T) < 8),
-                     int64_t,
-                     std::conditional_t<std::is_signed_v<T>, int128, uint128>>>;
 
 /// The arithmetic of one data type and method, erased behind virtuals so
 /// that the per-pixel loops are compiled for each combination.
@@ -153,11 +83,12 @@ class PlaneOps
                         uint8_t* out) const = 0;
 };
 
-template<typename T, ZarrDownsamplingMethod M>
+/// The loops over a frame and over planes, for element type T and reducer
+/// R (reducers.hh).
+template<typename T, class R>
 class Ops final : public PlaneOps
 {
-    using W = wide_t<T>;
-    using Acc = std::conditional_t<M == ZarrDownsamplingMethod_Mean, W, T>;
+    using Acc = typename R::template Acc<T>;
 
   public:
     Ops(uint64_t h, uint64_t w, uint64_t fy, uint64_t fx)
@@ -179,8 +110,8 @@ class Ops final : public PlaneOps
             if (has_r1 && fx_ == 2) {
                 const T* r1 = r0 + w_;
                 for (; ox < w_ / 2; ++ox) {
-                    out[ox] = block4(r0[2 * ox], r0[2 * ox + 1], r1[2 * ox],
-                                     r1[2 * ox + 1]);
+                    out[ox] = R::template block4<T>(r0[2 * ox], r0[2 * ox + 1],
+                                                    r1[2 * ox], r1[2 * ox + 1]);
                 }
             }
             for (; ox < wo_; ++ox) {
@@ -202,18 +133,10 @@ class Ops final : public PlaneOps
 
     void add(uint8_t* acc_bytes_, const uint8_t* plane_bytes) const override
     {
-        if constexpr (M == ZarrDownsamplingMethod_Decimate) {
-            return; // the first plane of the block is the result
-        } else {
-            Acc* acc = reinterpret_cast<Acc*>(acc_bytes_);
-            const T* plane = reinterpret_cast<const T*>(plane_bytes);
-            for (uint64_t i = 0; i < ho_ * wo_; ++i) {
-                if constexpr (M == ZarrDownsamplingMethod_Mean) {
-                    acc[i] += static_cast<Acc>(plane[i]);
-                } else {
-                    acc[i] = pick(acc[i], plane[i]);
-                }
-            }
+        Acc* acc = reinterpret_cast<Acc*>(acc_bytes_);
+        const T* plane = reinterpret_cast<const T*>(plane_bytes);
+        for (uint64_t i = 0; i < ho_ * wo_; ++i) {
+            R::template combine<T>(acc[i], plane[i]);
         }
     }
 
@@ -223,28 +146,11 @@ class Ops final : public PlaneOps
         const Acc* acc = reinterpret_cast<const Acc*>(acc_bytes_);
         T* out = reinterpret_cast<T*>(out_bytes);
         for (uint64_t i = 0; i < ho_ * wo_; ++i) {
-            if constexpr (M == ZarrDownsamplingMethod_Mean) {
-                out[i] = static_cast<T>(acc[i] / static_cast<W>(n_planes));
-            } else if constexpr (M == ZarrDownsamplingMethod_Decimate) {
-                out[i] = acc[i];
-            } else {
-                out[i] = padded ? pick(acc[i], T(0)) : acc[i];
-            }
+            out[i] = R::template finish<T>(acc[i], n_planes, padded);
         }
     }
 
   private:
-    static T block4(T a, T b, T c, T d)
-    {
-        if constexpr (M == ZarrDownsamplingMethod_Decimate) {
-            return a;
-        } else if constexpr (M == ZarrDownsamplingMethod_Mean) {
-            return static_cast<T>((W(a) + W(b) + W(c) + W(d)) / W(4));
-        } else {
-            return pick(pick(a, b), pick(c, d));
-        }
-    }
-
     /// Any block, including those cut short by an odd edge or a factor of
     /// 1 along y or x; missing elements count as 0.
     T edge_block(const T* r0, bool has_r1, uint64_t ox) const
@@ -253,88 +159,103 @@ class Ops final : public PlaneOps
         const uint64_t x0 = ox * fx_;
         const bool has_x1 = fx_ == 2 && x0 + 1 < w_;
         const uint64_t block = fy_ * fx_;
-        if constexpr (M == ZarrDownsamplingMethod_Decimate) {
-            return r0[x0];
-        } else if constexpr (M == ZarrDownsamplingMethod_Mean) {
-            W s = W(r0[x0]);
-            if (has_x1) s += W(r0[x0 + 1]);
-            if (has_r1) {
-                s += W(r1[x0]);
-                if (has_x1) s += W(r1[x0 + 1]);
-            }
-            return static_cast<T>(s / static_cast<W>(block));
-        } else {
-            T v = r0[x0];
-            uint64_t present = 1;
+        Acc acc = static_cast<Acc>(r0[x0]);
+        uint64_t present = 1;
+        if (has_x1) {
+            R::template combine<T>(acc, r0[x0 + 1]);
+            ++present;
+        }
+        if (has_r1) {
+            R::template combine<T>(acc, r1[x0]);
+            ++present;
             if (has_x1) {
-                v = pick(v, r0[x0 + 1]);
+                R::template combine<T>(acc, r1[x0 + 1]);
                 ++present;
             }
-            if (has_r1) {
-                v = pick(v, r1[x0]);
-                ++present;
-                if (has_x1) {
-                    v = pick(v, r1[x0 + 1]);
-                    ++present;
-                }
-            }
-            return present < block ? pick(v, T(0)) : v;
         }
-    }
-
-    static T pick(T a, T b)
-    {
-        if constexpr (M == ZarrDownsamplingMethod_Min) {
-            return b < a ? b : a;
-        } else {
-            return a < b ? b : a;
-        }
+        return R::template finish<T>(acc, block, present < block);
     }
 
     uint64_t h_, w_, fy_, fx_, ho_, wo_;
 };
 
-template<typename T>
+template<class R>
 std::unique_ptr<PlaneOps>
-make_ops_for(ZarrDownsamplingMethod m, uint64_t h, uint64_t w, uint64_t fy,
-             uint64_t fx)
-{
-    switch (m) {
-        case ZarrDownsamplingMethod_Decimate:
-            return std::make_unique<Ops<T, ZarrDownsamplingMethod_Decimate>>(h, w, fy, fx);
-        case ZarrDownsamplingMethod_Mean:
-            return std::make_unique<Ops<T, ZarrDownsamplingMethod_Mean>>(h, w, fy, fx);
-        case ZarrDownsamplingMethod_Min:
-            return std::make_unique<Ops<T, ZarrDownsamplingMethod_Min>>(h, w, fy, fx);
-        case ZarrDownsamplingMethod_Max:
-            return std::make_unique<Ops<T, ZarrDownsamplingMethod_Max>>(h, w, fy, fx);
-        case ZarrDownsamplingMethodCount:
-            break;
-    }
-    fail(ZarrStatusCode_InvalidArgument, "invalid downsampling method ", int(m));
-}
-
-std::unique_ptr<PlaneOps>
-make_ops(ZarrDataType t, ZarrDownsamplingMethod m, uint64_t h, uint64_t w,
-         uint64_t fy, uint64_t fx)
+make_ops(ZarrDataType t, uint64_t h, uint64_t w, uint64_t fy, uint64_t fx)
 {
     switch (t) {
-        case ZarrDataType_uint8: return make_ops_for<uint8_t>(m, h, w, fy, fx);
-        case ZarrDataType_uint16: return make_ops_for<uint16_t>(m, h, w, fy, fx);
-        case ZarrDataType_uint32: return make_ops_for<uint32_t>(m, h, w, fy, fx);
-        case ZarrDataType_uint64: return make_ops_for<uint64_t>(m, h, w, fy, fx);
-        case ZarrDataType_int8: return make_ops_for<int8_t>(m, h, w, fy, fx);
-        case ZarrDataType_int16: return make_ops_for<int16_t>(m, h, w, fy, fx);
-        case ZarrDataType_int32: return make_ops_for<int32_t>(m, h, w, fy, fx);
-        case ZarrDataType_int64: return make_ops_for<int64_t>(m, h, w, fy, fx);
-        case ZarrDataType_float32: return make_ops_for<float>(m, h, w, fy, fx);
-        case ZarrDataType_float64: return make_ops_for<double>(m, h, w, fy, fx);
+        case ZarrDataType_uint8: return std::make_unique<Ops<uint8_t, R>>(h, w, fy, fx);
+        case ZarrDataType_uint16: return std::make_unique<Ops<uint16_t, R>>(h, w, fy, fx);
+        case ZarrDataType_uint32: return std::make_unique<Ops<uint32_t, R>>(h, w, fy, fx);
+        case ZarrDataType_uint64: return std::make_unique<Ops<uint64_t, R>>(h, w, fy, fx);
+        case ZarrDataType_int8: return std::make_unique<Ops<int8_t, R>>(h, w, fy, fx);
+        case ZarrDataType_int16: return std::make_unique<Ops<int16_t, R>>(h, w, fy, fx);
+        case ZarrDataType_int32: return std::make_unique<Ops<int32_t, R>>(h, w, fy, fx);
+        case ZarrDataType_int64: return std::make_unique<Ops<int64_t, R>>(h, w, fy, fx);
+        case ZarrDataType_float32: return std::make_unique<Ops<float, R>>(h, w, fy, fx);
+        case ZarrDataType_float64: return std::make_unique<Ops<double, R>>(h, w, fy, fx);
         case ZarrDataTypeCount: break;
     }
     fail(ZarrStatusCode_InvalidArgument, "invalid data type ", int(t));
 }
 
+/// One downsampling method: its reducer's loops and its description.
+struct Method
+{
+    ZarrDownsamplingMethod method;
+    const char* type;
+    json (*metadata)();
+    std::unique_ptr<PlaneOps> (*make_ops)(ZarrDataType, uint64_t h, uint64_t w,
+                                          uint64_t fy, uint64_t fx);
+};
+
+template<class R>
+constexpr Method
+method_of(ZarrDownsamplingMethod m)
+{
+    return { m, R::type, &R::metadata, &make_ops<R> };
+}
+
+/// Every method, in the order of ZarrDownsamplingMethod.
+constexpr Method kMethods[] = {
+    method_of<reducers::Decimate>(ZarrDownsamplingMethod_Decimate),
+    method_of<reducers::Mean>(ZarrDownsamplingMethod_Mean),
+    method_of<reducers::Min>(ZarrDownsamplingMethod_Min),
+    method_of<reducers::Max>(ZarrDownsamplingMethod_Max),
+};
+
+constexpr bool
+methods_in_enum_order()
+{
+    for (size_t i = 0; i < std::size(kMethods); ++i) {
+        if (static_cast<size_t>(kMethods[i].method) != i) {
+            return false;
+        }
+    }
+    return std::size(kMethods) == ZarrDownsamplingMethodCount;
+}
+static_assert(methods_in_enum_order(), "one kMethods entry per ZarrDownsamplingMethod, in order");
+
+/// nullptr for a value outside the enum.
+const Method*
+find_method(ZarrDownsamplingMethod m)
+{
+    const auto i = static_cast<size_t>(m);
+    return i < std::size(kMethods) ? &kMethods[i] : nullptr;
+}
+
 } // namespace
+
+void
+describe_downsampling(json& entry, ZarrDownsamplingMethod method)
+{
+    const Method* m = find_method(method);
+    if (!m) {
+        fail(ZarrStatusCode_InvalidArgument, "invalid downsampling method");
+    }
+    entry["type"] = m->type;
+    entry["metadata"] = m->metadata();
+}
 
 class Downsampler::Impl
 {
@@ -345,8 +266,12 @@ class Downsampler::Impl
       , down_(downsampled_dims(from, to))
     {
         const size_t n = from_.ndim();
-        ops_ = make_ops(from.dtype, m, from_.frame_height(), from_.frame_width(),
-                        down_[n - 2] ? 2 : 1, down_[n - 1] ? 2 : 1);
+        const Method* method = find_method(m);
+        if (!method) {
+            fail(ZarrStatusCode_InvalidArgument, "invalid downsampling method ", int(m));
+        }
+        ops_ = method->make_ops(from.dtype, from_.frame_height(), from_.frame_width(),
+                                down_[n - 2] ? 2 : 1, down_[n - 1] ? 2 : 1);
         for (size_t d = 0; d + 2 < n; ++d) {
             n_planes_ *= down_[d] ? 2 : 1;
         }

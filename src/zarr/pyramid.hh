@@ -11,6 +11,7 @@
 // Each level's frames are reduced 2x2 in (y, x) as they arrive; frames that
 // meet along a downsampled outer dimension (e.g. pairs of z planes) are then
 // combined with the same reduction. Memory is a few level-sized planes.
+// Each downsampling method is one reducer (reducers.hh).
 #pragma once
 
 #include "array_spec.hh"

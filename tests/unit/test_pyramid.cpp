@@ -3,6 +3,9 @@
 #include <gtest/gtest.h>
 
 #include <cstring>
+#include <iterator>
+#include <limits>
+#include <utility>
 #include <vector>
 
 using zarr::ArraySpec;
@@ -153,4 +156,40 @@ TEST(Downsampler, ZPairsCombineAndFlushEmitsTheOddPlane)
     EXPECT_EQ(emitted, (std::vector<uint16_t>{ 8 }));
     ds.flush(emit);
     EXPECT_EQ(emitted, (std::vector<uint16_t>{ 8, 6 }));
+}
+
+TEST(Downsampler, EachMethodNamesItsTypeInTheMultiscalesEntry)
+{
+    const std::pair<ZarrDownsamplingMethod, const char*> cases[] = {
+        { ZarrDownsamplingMethod_Decimate, "decimate" },
+        { ZarrDownsamplingMethod_Mean, "local_mean" },
+        { ZarrDownsamplingMethod_Min, "local_min" },
+        { ZarrDownsamplingMethod_Max, "local_max" },
+    };
+    for (const auto& [method, type] : cases) {
+        zarr::json entry = { { "name", "img" } };
+        zarr::describe_downsampling(entry, method);
+        EXPECT_EQ(entry["type"], type);
+        // After the entry's own keys, as OME-NGFF examples order them.
+        EXPECT_EQ(std::prev(entry.end()).key(), "metadata");
+        EXPECT_TRUE(entry["metadata"].contains("method")) << type;
+        EXPECT_TRUE(entry["metadata"].contains("description")) << type;
+    }
+}
+
+TEST(Downsampler, MaxOfFloatBlockKeepsTheFirstOfUnorderedPairs)
+{
+    // A NaN compares false both ways, so the order of the comparisons
+    // decides the result: (a, b) and (c, d) are reduced first, then the two.
+    const auto levels = zarr::pyramid_levels(
+      spec({ dim("t", ZarrDimensionType_Time, 0, 1), dim("y", ZarrDimensionType_Space, 2, 1),
+             dim("x", ZarrDimensionType_Space, 2, 1) },
+           ZarrDataType_float32),
+      "");
+    zarr::Downsampler ds(levels[0], levels[1], ZarrDownsamplingMethod_Max);
+    const float frame[4] = { 1.0f, 2.0f, std::numeric_limits<float>::quiet_NaN(), 3.0f };
+    float got = 0;
+    ds.push(reinterpret_cast<const uint8_t*>(frame),
+            [&](const uint8_t* f) { std::memcpy(&got, f, sizeof(got)); });
+    EXPECT_EQ(got, 2.0f); // max(max(1, 2), max(NaN, 3)) = max(2, NaN) = 2
 }

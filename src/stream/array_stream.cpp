@@ -1,0 +1,239 @@
+#include "array_stream.hh"
+
+#include "../util/log.hh"
+#include "../zarr/geometry.hh"
+
+#include <algorithm>
+#include <cstring>
+
+namespace zarr {
+
+ArrayStream::ArrayStream(ArrayPlan plan,
+                         storage::Store& store,
+                         ThreadPool& pool,
+                         FirstError& errors,
+                         std::vector<std::optional<codec::BloscPlanes>> planes)
+  : plan_(std::move(plan))
+  , store_(store)
+  , pool_(pool)
+{
+    const auto& levels = plan_.levels;
+    for (size_t k = 0; k < levels.size(); ++k) {
+        writers_.push_back(std::make_unique<ArrayWriter>(
+          levels[k], store_, pool_, errors, std::move(planes[k])));
+        if (k > 0) {
+            downsamplers_.push_back(std::make_unique<Downsampler>(
+              levels[k - 1], levels[k], plan_.downsampling));
+        }
+    }
+
+    const Geometry geometry(levels.front().dims, bytes_of(levels.front().dtype));
+    frame_bytes_ = geometry.frame_bytes();
+    frame_capacity_ = geometry.frame_capacity();
+    frames_per_slab_ = geometry.frames_per_slab();
+    // Planes go to the workers with every frame: nothing to pace on the
+    // workers' budget; compressed chunks are paced on the I/O budget.
+    const uint64_t group_period =
+      std::max<uint64_t>(1, frames_per_slab_ / geometry.groups_per_slab());
+    pace_period_ = writers_.front()->compresses_planes() || writers_.front()->writes_planes()
+                     ? 1
+                     : group_period;
+    // Not for S3: an I/O job that uploads a part holds its bytes for the
+    // whole request, so the I/O threads' bytes fall in steps of a part, and
+    // a caller waiting for them to fall below a mark waited for one
+    // (benchmarks/README.md: s3-pacing).
+    io_pace_period_ = writers_.front()->compresses_planes() && store_.writes_in_place()
+                        ? group_period
+                        : 0;
+    staging_ = std::make_unique_for_overwrite<uint8_t[]>(frame_bytes_);
+    // Only the downsampler reads frames as typed elements (the chunk scatter
+    // copies bytes).
+    element_align_ = levels.size() > 1 ? bytes_of(levels.front().dtype) : 1;
+}
+
+std::optional<std::string>
+ArrayStream::image_group() const
+{
+    if (plan_.output_key.empty() || plan_.multiscale) {
+        return plan_.output_key;
+    }
+    return std::nullopt;
+}
+
+json
+ArrayStream::image_attributes(const std::string& store_name) const
+{
+    const ArraySpec& full = plan_.levels.front();
+    std::vector<OmeDataset> datasets;
+    for (size_t k = 0; k < plan_.levels.size(); ++k) {
+        OmeDataset ds{ std::to_string(k), {} };
+        for (const auto& d : plan_.levels[k].dims) {
+            ds.scale.push_back(d.scale);
+        }
+        datasets.push_back(std::move(ds));
+    }
+    const std::string& name = plan_.output_key.empty() ? store_name : plan_.output_key;
+    json entry = ome_multiscales_entry(name, full.dims, datasets, full.version);
+    if (plan_.multiscale) {
+        describe_downsampling(entry, plan_.downsampling);
+    }
+    return ome_group_attributes(entry, full.version);
+}
+
+void
+ArrayStream::write_metadata()
+{
+    for (auto& writer : writers_) {
+        writer->write_metadata();
+    }
+}
+
+void
+ArrayStream::feed(size_t level, const uint8_t* frame)
+{
+    writers_[level]->append_frame(frame);
+    if (level < downsamplers_.size()) {
+        downsamplers_[level]->push(
+          frame, [this, level](const uint8_t* f) { feed(level + 1, f); });
+    }
+}
+
+void
+ArrayStream::push_frame(const uint8_t* frame)
+{
+    // Pace the caller. Chunks complete in groups (at the end of each slab
+    // for t/y/x; for t/c/z/y/x with z in chunks of 4, every 4 frames), and
+    // each group is handed to the workers at once. The further into the
+    // period before the next group, the less may still be in flight, by one
+    // frame's share of a group per frame: so the caller waits for the writers
+    // a little on every frame, instead of all at once on the frame that
+    // completes the next group (which would make that one append very slow).
+    const uint64_t into = frames_ % pace_period_;
+    if (into > 0) {
+        const uint64_t budget = pool_.byte_budget();
+        pool_.wait_for_bytes_at_most(
+          static_cast<size_t>(budget - budget / frames_per_slab_ * into));
+    }
+    if (io_pace_period_ != 0) {
+        // Chunks compressed plane by plane complete together at the end of
+        // each group (every chunk of a slab, for t/y/x) and go to the I/O
+        // threads in one burst. Where the storage is the bottleneck, the
+        // last group's writes must be done by the time the next group
+        // completes, or its burst stops the workers (and then the caller,
+        // for as long as the writes take). So the caller waits for the I/O
+        // threads a little on every frame: the further into the group, the
+        // less may still be queued for them.
+        const uint64_t at = frames_ % io_pace_period_;
+        const size_t budget = pool_.io_budget();
+        pool_.wait_for_io_bytes_at_most(
+          static_cast<size_t>(budget - budget / io_pace_period_ * at));
+    }
+    feed(0, frame);
+    ++frames_;
+}
+
+void
+ArrayStream::append(const uint8_t* data, size_t n, size_t& accepted)
+{
+    // Bytes the array can still take (bounded append dimension).
+    uint64_t room = UINT64_MAX;
+    if (frame_capacity_ != UINT64_MAX) {
+        if (__builtin_mul_overflow(frame_capacity_ - frames_, frame_bytes_, &room)) {
+            room = UINT64_MAX;
+        }
+        room -= staged_;
+    }
+    const size_t take = static_cast<size_t>(std::min<uint64_t>(n, room));
+
+    size_t done = 0;
+    if (staged_ > 0) {
+        const size_t fill = static_cast<size_t>(
+          std::min<uint64_t>(take, frame_bytes_ - staged_));
+        std::memcpy(staging_.get() + staged_, data, fill);
+        staged_ += fill;
+        done += fill;
+        accepted = done;
+        if (staged_ == frame_bytes_) {
+            push_frame(staging_.get());
+            staged_ = 0;
+        }
+    }
+    while (take - done >= frame_bytes_) {
+        const uint8_t* frame = data + done;
+        if (reinterpret_cast<uintptr_t>(frame) % element_align_ != 0) {
+            // The downsampler reads typed elements: a frame that starts
+            // mid-element (after an odd-sized append) is realigned first.
+            std::memcpy(staging_.get(), frame, frame_bytes_);
+            frame = staging_.get();
+        }
+        push_frame(frame);
+        done += frame_bytes_;
+        accepted = done;
+    }
+    if (done < take) {
+        std::memcpy(staging_.get(), data + done, take - done);
+        staged_ = take - done;
+        done = take;
+        accepted = done;
+    }
+
+    if (take < n) {
+        const auto& append_dim = plan_.levels.front().dims[0];
+        fail(ZarrStatusCode_Overflow,
+             "the array is full: its append dimension '", append_dim.name,
+             "' holds ", append_dim.size, " (", frame_capacity_,
+             " frames); ", take, " of the ", n, " bytes were accepted and ",
+             n - take, " refused");
+    }
+}
+
+void
+ArrayStream::flush()
+{
+    if (staged_ > 0) {
+        log::warning("closing with an incomplete frame (", staged_, " of ",
+                     frame_bytes_, " bytes); the rest is padded with zeros");
+        std::memset(staging_.get() + staged_, 0, frame_bytes_ - staged_);
+        push_frame(staging_.get());
+        staged_ = 0;
+    }
+    // Top-down: flushing level k may complete frames of level k+1.
+    for (size_t k = 0; k < downsamplers_.size(); ++k) {
+        downsamplers_[k]->flush(
+          [this, k](const uint8_t* f) { feed(k + 1, f); });
+    }
+    for (auto& writer : writers_) {
+        writer->flush();
+    }
+}
+
+void
+ArrayStream::finalize_shards()
+{
+    for (auto& writer : writers_) {
+        writer->finalize_shards();
+    }
+}
+
+std::string
+ArrayStream::keep_stored()
+{
+    std::string kept;
+    const ArrayWriter& full = *writers_.front();
+    for (size_t k = writers_.size(); k-- > 0;) {
+        const uint64_t stored = writers_[k]->write_metadata_of_stored_rows();
+        if (k == 0) {
+            const auto& append_dim = full.spec().dims[0];
+            kept = append_dim.size == 0
+                     ? cat("; '", store_.describe(full.spec().key), "' keeps the first ",
+                           stored, " of the ", full.append_extent(), " '",
+                           append_dim.name, "' indices appended (all stored before the "
+                           "failure); the rest is lost")
+                     : cat("; in '", store_.describe(full.spec().key),
+                           "' what was not stored reads as the fill value (0)");
+        }
+    }
+    return kept;
+}
+
+} // namespace zarr

@@ -1,0 +1,97 @@
+// One array of a stream: the writers of its levels, the downsamplers between
+// them, the staging of a partial frame, and the pacing of the caller. The
+// stream around it owns the store, the pool and the first error, which all
+// its arrays share.
+#pragma once
+
+#include "../storage/store.hh"
+#include "../util/error.hh"
+#include "../util/thread_pool.hh"
+#include "../zarr/array_writer.hh"
+#include "../zarr/metadata.hh"
+#include "../zarr/pyramid.hh"
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace zarr {
+
+/// What one array is: its levels and how the levels below the first are made.
+struct ArrayPlan
+{
+    std::string output_key; // normalised, "" for the root
+    bool multiscale = false;
+    ZarrDownsamplingMethod downsampling = ZarrDownsamplingMethod_Decimate;
+    std::vector<ArraySpec> levels; // level 0 (full resolution), 1, 2, ...
+};
+
+class ArrayStream
+{
+  public:
+    /// Creates the writer of each level, which compresses as `planes` says
+    /// (one entry per level, decided where the pool is sized), and the
+    /// downsamplers between levels. Writes nothing to `store` yet.
+    ArrayStream(ArrayPlan plan,
+                storage::Store& store,
+                ThreadPool& pool,
+                FirstError& errors,
+                std::vector<std::optional<codec::BloscPlanes>> planes);
+
+    ArrayStream(const ArrayStream&) = delete;
+    ArrayStream& operator=(const ArrayStream&) = delete;
+
+    const ArrayPlan& plan() const noexcept { return plan_; }
+
+    /// The group that describes this array as an OME-NGFF image: the root
+    /// for an array at the root (one level or a pyramid), the output key for
+    /// a pyramid elsewhere; none for a plain array at an output key.
+    std::optional<std::string> image_group() const;
+
+    /// The OME-NGFF attributes of image_group(). `store_name` names the
+    /// image when the array is at the root.
+    json image_attributes(const std::string& store_name) const;
+
+    /// Writes every level's array document, with the frames appended so far.
+    void write_metadata();
+
+    /// Takes up to `n` (> 0) bytes of `data` (not NULL); `accepted` receives
+    /// how many were taken (also when this throws). Throws Overflow for
+    /// bytes beyond a bounded append dimension.
+    void append(const uint8_t* data, size_t n, size_t& accepted);
+
+    /// First step of closing: pushes a partial frame (padded with zeros),
+    /// then hands every level's partial chunks to the pool.
+    void flush();
+
+    /// Second step of closing, once the pool is idle: finishes the shards.
+    void finalize_shards();
+
+    /// After a failure: rewrites each level's metadata to show only what
+    /// was stored, and returns the text (to append to the error) that says
+    /// what is kept. Throws if the metadata cannot be written.
+    std::string keep_stored();
+
+  private:
+    void push_frame(const uint8_t* frame);
+    void feed(size_t level, const uint8_t* frame);
+
+    ArrayPlan plan_;
+    storage::Store& store_;
+    ThreadPool& pool_;
+    std::vector<std::unique_ptr<ArrayWriter>> writers_;      // one per level
+    std::vector<std::unique_ptr<Downsampler>> downsamplers_; // level k -> k+1
+
+    uint64_t frame_bytes_ = 0;
+    std::unique_ptr<uint8_t[]> staging_; // a partial frame
+    uint64_t staged_ = 0;
+    size_t element_align_ = 1; // alignment frames need (for downsampling)
+    uint64_t frames_ = 0;
+    uint64_t frame_capacity_ = 0;
+    uint64_t frames_per_slab_ = 1; // level 0
+    uint64_t pace_period_ = 1;     // level-0 frames between groups of completed chunks
+    uint64_t io_pace_period_ = 0;  // the same, where paced on the I/O budget; 0: not
+};
+
+} // namespace zarr
