@@ -311,21 +311,13 @@ normalize_output_key(const std::string& key)
     return out;
 }
 
-StreamPlan
-plan_stream(const ZarrStreamSettings* settings)
+namespace {
+
+/// The version the settings ask for (0: v3), after checking every enum
+/// field is in range.
+ZarrVersion
+checked_enums(const ZarrStreamSettings& s)
 {
-    if (settings == nullptr) {
-        throw Error(ZarrStatusCode_InvalidArgument, "settings is NULL");
-    }
-    const ZarrStreamSettings& s = *settings;
-    StreamPlan plan;
-
-    if (s.s3_settings != nullptr) {
-        plan.store = s3_config_from(*s.s3_settings, s);
-    } else {
-        plan.store = filesystem_config_from(s);
-    }
-
     if (static_cast<unsigned>(raw_enum(s.data_type)) >= ZarrDataTypeCount) {
         invalid(cat("data_type is ", raw_enum(s.data_type),
                     ": must be a ZarrDataType (0..", ZarrDataTypeCount - 1, ")"));
@@ -335,8 +327,6 @@ plan_stream(const ZarrStreamSettings* settings)
         invalid(cat("version is ", raw_enum(s.version),
                     ": must be ZarrVersion_2 (2) or ZarrVersion_3 (3)"));
     }
-    const ZarrVersion version =
-      raw_enum(s.version) == 0 ? ZarrVersion_3 : s.version;
     if (static_cast<unsigned>(raw_enum(s.downsampling_method)) >=
         ZarrDownsamplingMethodCount) {
         invalid(cat("downsampling_method is ",
@@ -344,7 +334,14 @@ plan_stream(const ZarrStreamSettings* settings)
                     ": must be a ZarrDownsamplingMethod (0..",
                     ZarrDownsamplingMethodCount - 1, ")"));
     }
+    return raw_enum(s.version) == 0 ? ZarrVersion_3 : s.version;
+}
 
+/// The full-resolution array's dimensions, type and codecs (its key is set
+/// once the output key is known).
+ArraySpec
+array_from(const ZarrStreamSettings& s, ZarrVersion version)
+{
     if (s.dimension_count < 3) {
         invalid(cat("dimension_count is ", s.dimension_count,
                     ": at least 3 dimensions are needed (append dimension, "
@@ -359,7 +356,7 @@ plan_stream(const ZarrStreamSettings* settings)
                     ": at most 32 dimensions are supported"));
     }
 
-    ArraySpec& array = plan.array;
+    ArraySpec array;
     array.dtype = s.data_type;
     array.version = version;
     std::set<std::string> names;
@@ -372,6 +369,57 @@ plan_stream(const ZarrStreamSettings* settings)
     }
     array.codecs = codec::chain_from_settings(s.compression_settings, bytes_of(s.data_type));
     check_sizes(array);
+    return array;
+}
+
+/// max_threads, 0 meaning one per core.
+unsigned
+threads_from(const ZarrStreamSettings& s)
+{
+    if (s.max_threads > kMaxThreads) {
+        invalid(cat("max_threads is ", s.max_threads, ": at most ", kMaxThreads,
+                    " (0 means one per CPU core)"));
+    }
+    return s.max_threads != 0 ? s.max_threads
+                              : std::max(1u, std::thread::hardware_concurrency());
+}
+
+/// custom_metadata as the root group's attributes (an empty object if unset).
+json
+root_attributes_from(const char* custom_metadata)
+{
+    if (custom_metadata == nullptr || custom_metadata[0] == '\0') {
+        return json::object();
+    }
+    json parsed = json::parse(custom_metadata, nullptr, false);
+    if (parsed.is_discarded() || !parsed.is_object()) {
+        invalid(cat("custom_metadata '", custom_metadata, "' is not a JSON object"));
+    }
+    if (parsed.contains("ome")) {
+        invalid("custom_metadata has the key 'ome', which OME-NGFF "
+                "reserves for the image metadata; use another key");
+    }
+    return parsed;
+}
+
+} // namespace
+
+StreamPlan
+plan_stream(const ZarrStreamSettings* settings)
+{
+    if (settings == nullptr) {
+        throw Error(ZarrStatusCode_InvalidArgument, "settings is NULL");
+    }
+    const ZarrStreamSettings& s = *settings;
+    StreamPlan plan;
+
+    if (s.s3_settings != nullptr) {
+        plan.store = s3_config_from(*s.s3_settings, s);
+    } else {
+        plan.store = filesystem_config_from(s);
+    }
+    ArraySpec& array = plan.array;
+    array = array_from(s, checked_enums(s));
 
     plan.output_key =
       normalize_output_key(s.output_key == nullptr ? "" : s.output_key);
@@ -385,28 +433,8 @@ plan_stream(const ZarrStreamSettings* settings)
     plan.overwrite = s.overwrite;
     plan.multiscale = s.multiscale;
     plan.downsampling = s.downsampling_method;
-
-    plan.max_threads = s.max_threads;
-    if (plan.max_threads > kMaxThreads) {
-        invalid(cat("max_threads is ", s.max_threads, ": at most ", kMaxThreads,
-                    " (0 means one per CPU core)"));
-    }
-    if (plan.max_threads == 0) {
-        plan.max_threads = std::max(1u, std::thread::hardware_concurrency());
-    }
-
-    if (s.custom_metadata != nullptr && s.custom_metadata[0] != '\0') {
-        json parsed = json::parse(s.custom_metadata, nullptr, false);
-        if (parsed.is_discarded() || !parsed.is_object()) {
-            invalid(cat("custom_metadata '", s.custom_metadata,
-                        "' is not a JSON object"));
-        }
-        if (parsed.contains("ome")) {
-            invalid("custom_metadata has the key 'ome', which OME-NGFF "
-                    "reserves for the image metadata; use another key");
-        }
-        plan.root_attributes = std::move(parsed);
-    }
+    plan.max_threads = threads_from(s);
+    plan.root_attributes = root_attributes_from(s.custom_metadata);
 
     // Where the full-resolution array lives (docs/format.md, Hierarchy).
     if (plan.output_key.empty()) {

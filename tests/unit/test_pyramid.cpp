@@ -34,6 +34,18 @@ spec(std::vector<DimensionSpec> dims, ZarrDataType dtype = ZarrDataType_uint16)
     return a;
 }
 
+/// The levels of a t/y/x array of `height` x `width` frames in chunks of one
+/// pixel, so that every level halves.
+std::vector<ArraySpec>
+tyx_levels(uint64_t height, uint64_t width, ZarrDataType dtype)
+{
+    return zarr::pyramid_levels(
+      spec({ dim("t", ZarrDimensionType_Time, 0, 1), dim("y", ZarrDimensionType_Space, height, 1),
+             dim("x", ZarrDimensionType_Space, width, 1) },
+           dtype),
+      "");
+}
+
 } // namespace
 
 TEST(Pyramid, YXHalveUntilTheyFitOneChunk)
@@ -115,11 +127,7 @@ TEST(Downsampler, MeanOfOddFramePadsWithZeros)
 
 TEST(Downsampler, MinMaxDecimateOnSignedData)
 {
-    const auto levels = zarr::pyramid_levels(
-      spec({ dim("t", ZarrDimensionType_Time, 0, 1), dim("y", ZarrDimensionType_Space, 2, 1),
-             dim("x", ZarrDimensionType_Space, 3, 1) },
-           ZarrDataType_int8),
-      "");
+    const auto levels = tyx_levels(2, 3, ZarrDataType_int8);
     const int8_t frame[6] = { -5, 2, 7, 3, -1, 9 };
     struct Case
     {
@@ -181,11 +189,7 @@ TEST(Downsampler, MaxOfFloatBlockKeepsTheFirstOfUnorderedPairs)
 {
     // A NaN compares false both ways, so the order of the comparisons
     // decides the result: (a, b) and (c, d) are reduced first, then the two.
-    const auto levels = zarr::pyramid_levels(
-      spec({ dim("t", ZarrDimensionType_Time, 0, 1), dim("y", ZarrDimensionType_Space, 2, 1),
-             dim("x", ZarrDimensionType_Space, 2, 1) },
-           ZarrDataType_float32),
-      "");
+    const auto levels = tyx_levels(2, 2, ZarrDataType_float32);
     zarr::Downsampler ds(levels[0], levels[1], ZarrDownsamplingMethod_Max);
     const float frame[4] = { 1.0f, 2.0f, std::numeric_limits<float>::quiet_NaN(), 3.0f };
     float got = 0;

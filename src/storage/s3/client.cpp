@@ -207,115 +207,129 @@ Client::describe(const std::string& key) const
     return "s3://" + config_.bucket + (key.empty() ? "" : "/" + key);
 }
 
-Response
-Client::send(const Request& request)
+Client::Prepared
+Client::prepare(const Request& request) const
 {
-    const std::string path =
-      "/" + uri_encode(config_.bucket, true) +
-      (request.key.empty() ? std::string() : "/" + uri_encode(request.key, false));
+    Prepared p;
+    p.path = "/" + uri_encode(config_.bucket, true) +
+             (request.key.empty() ? std::string() : "/" + uri_encode(request.key, false));
     // The query as sent: like the canonical one, but a name without a value
     // goes bare ("?uploads"), as S3 documents it.
     std::string query = canonical_query(request.query);
-    for (size_t p = query.find('='); p != std::string::npos; p = query.find('=', p)) {
-        if (p + 1 == query.size() || query[p + 1] == '&') {
-            query.erase(p, 1);
+    for (size_t at = query.find('='); at != std::string::npos; at = query.find('=', at)) {
+        if (at + 1 == query.size() || query[at + 1] == '&') {
+            query.erase(at, 1);
         } else {
-            ++p;
+            ++at;
         }
     }
-    const std::string url = endpoint_.base_url + path + (query.empty() ? "" : "?" + query);
-    const std::string payload_hash =
+    p.url = endpoint_.base_url + p.path + (query.empty() ? "" : "?" + query);
+    p.payload_hash =
       sha256_hex(request.body ? request.body : reinterpret_cast<const uint8_t*>(""),
                  request.body_size);
-    const int max_attempts =
-      std::max(1, request.max_attempts > 0 ? request.max_attempts : config_.max_attempts);
-
-    const bool has_type =
+    p.has_type =
       std::any_of(request.headers.begin(), request.headers.end(),
                   [](const auto& h) { return ascii_lower(h.first) == "content-type"; });
+    return p;
+}
+
+CURLcode
+Client::attempt(const Request& request, const Prepared& p, Response& response)
+{
+    const std::string amz_date = amz_date_now();
+    RequestToSign to_sign{ request.method, p.path, request.query, request.headers,
+                           p.payload_hash };
+    to_sign.headers.emplace_back("host", endpoint_.host);
+    to_sign.headers.emplace_back("x-amz-date", amz_date);
+    to_sign.headers.emplace_back("x-amz-content-sha256", p.payload_hash);
+    if (!config_.credentials.session_token.empty()) {
+        to_sign.headers.emplace_back("x-amz-security-token",
+                                     config_.credentials.session_token);
+    }
+    const std::string auth =
+      authorization(to_sign, config_.credentials, amz_date, config_.region, "s3");
+
+    curl_slist* headers = nullptr;
+    for (const auto& [name, value] : to_sign.headers) {
+        headers = curl_slist_append(headers, (name + ": " + value).c_str());
+    }
+    headers = curl_slist_append(headers, ("Authorization: " + auth).c_str());
+    headers = curl_slist_append(headers, "Expect:");
+    if (!p.has_type) {
+        headers = curl_slist_append(headers, "Content-Type:"); // no curl default
+    }
+
+    auto handle = acquire();
+    CURL* c = handle->curl;
+    curl_easy_reset(c);
+    curl_easy_setopt(c, CURLOPT_URL, p.url.c_str());
+    curl_easy_setopt(c, CURLOPT_HTTPHEADER, headers);
+    curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(c, CURLOPT_TCP_KEEPALIVE, 1L);
+    curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, config_.connect_timeout_ms);
+    curl_easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT, 1L);
+    curl_easy_setopt(c, CURLOPT_LOW_SPEED_TIME, config_.stall_timeout_s);
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
+    curl_easy_setopt(c, CURLOPT_WRITEDATA, &response.body);
+    curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
+    curl_easy_setopt(c, CURLOPT_HEADERDATA, &response.etag);
+    if (request.method == "HEAD") {
+        curl_easy_setopt(c, CURLOPT_NOBODY, 1L);
+    } else if (request.method == "GET") {
+        curl_easy_setopt(c, CURLOPT_HTTPGET, 1L);
+    } else {
+        curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, request.method.c_str());
+        curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE,
+                         static_cast<curl_off_t>(request.body_size));
+        curl_easy_setopt(c, CURLOPT_POSTFIELDS,
+                         request.body ? reinterpret_cast<const char*>(request.body) : "");
+    }
+    const CURLcode rc = curl_easy_perform(c);
+    curl_slist_free_all(headers);
+    if (rc == CURLE_OK) {
+        curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &response.status);
+        release(std::move(handle));
+    }
+    // Otherwise the connection may be left in any state: the handle goes
+    // with it.
+    return rc;
+}
+
+Response
+Client::send(const Request& request)
+{
+    const Prepared prepared = prepare(request);
+    const int max_attempts =
+      std::max(1, request.max_attempts > 0 ? request.max_attempts : config_.max_attempts);
 
     thread_local std::mt19937 rng{ std::random_device{}() };
     std::string last_failure;
     auto backoff = config_.first_backoff;
     Response response;
-    for (int attempt = 1; attempt <= max_attempts; ++attempt) {
-        if (attempt > 1) {
+    for (int n = 1; n <= max_attempts; ++n) {
+        if (n > 1) {
             // Full jitter: anywhere up to the current backoff.
             std::uniform_int_distribution<long> d(backoff.count() / 2, backoff.count());
             std::this_thread::sleep_for(std::chrono::milliseconds(d(rng)));
             backoff = std::min(config_.max_backoff, backoff * 2);
         }
-        const std::string amz_date = amz_date_now();
-        RequestToSign to_sign{ request.method, path, request.query, request.headers,
-                               payload_hash };
-        to_sign.headers.emplace_back("host", endpoint_.host);
-        to_sign.headers.emplace_back("x-amz-date", amz_date);
-        to_sign.headers.emplace_back("x-amz-content-sha256", payload_hash);
-        if (!config_.credentials.session_token.empty()) {
-            to_sign.headers.emplace_back("x-amz-security-token",
-                                         config_.credentials.session_token);
-        }
-        const std::string auth =
-          authorization(to_sign, config_.credentials, amz_date, config_.region, "s3");
-
-        curl_slist* headers = nullptr;
-        for (const auto& [name, value] : to_sign.headers) {
-            headers = curl_slist_append(headers, (name + ": " + value).c_str());
-        }
-        headers = curl_slist_append(headers, ("Authorization: " + auth).c_str());
-        headers = curl_slist_append(headers, "Expect:");
-        if (!has_type) {
-            headers = curl_slist_append(headers, "Content-Type:"); // no curl default
-        }
-
-        auto handle = acquire();
-        CURL* c = handle->curl;
-        curl_easy_reset(c);
         response = Response{};
-        response.attempts = attempt;
-        curl_easy_setopt(c, CURLOPT_URL, url.c_str());
-        curl_easy_setopt(c, CURLOPT_HTTPHEADER, headers);
-        curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-        curl_easy_setopt(c, CURLOPT_TCP_KEEPALIVE, 1L);
-        curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, config_.connect_timeout_ms);
-        curl_easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT, 1L);
-        curl_easy_setopt(c, CURLOPT_LOW_SPEED_TIME, config_.stall_timeout_s);
-        curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
-        curl_easy_setopt(c, CURLOPT_WRITEDATA, &response.body);
-        curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
-        curl_easy_setopt(c, CURLOPT_HEADERDATA, &response.etag);
-        if (request.method == "HEAD") {
-            curl_easy_setopt(c, CURLOPT_NOBODY, 1L);
-        } else if (request.method == "GET") {
-            curl_easy_setopt(c, CURLOPT_HTTPGET, 1L);
-        } else {
-            curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, request.method.c_str());
-            curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE,
-                             static_cast<curl_off_t>(request.body_size));
-            curl_easy_setopt(c, CURLOPT_POSTFIELDS,
-                             request.body ? reinterpret_cast<const char*>(request.body) : "");
-        }
-        const CURLcode rc = curl_easy_perform(c);
-        curl_slist_free_all(headers);
+        response.attempts = n;
+        const CURLcode rc = attempt(request, prepared, response);
         if (rc == CURLE_OK) {
-            curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &response.status);
-            release(std::move(handle));
             if (!transient_status(response)) {
                 return response;
             }
             last_failure = response.describe_error();
         } else {
-            // A failed transfer may leave the connection in any state: drop
-            // the handle with it.
-            handle.reset();
             last_failure = curl_easy_strerror(rc);
             if (!transient_curl_error(rc)) {
                 break;
             }
         }
-        if (attempt < max_attempts) {
+        if (n < max_attempts) {
             log::debug(request.method, " ", describe(request.key), " failed (",
-                       last_failure, "), attempt ", attempt, " of ", max_attempts,
+                       last_failure, "), attempt ", n, " of ", max_attempts,
                        "; retrying");
         }
     }

@@ -5,6 +5,8 @@
 
 #include "sigv4.hh"
 
+#include <curl/curl.h>
+
 #include <chrono>
 #include <cstdint>
 #include <memory>
@@ -84,6 +86,18 @@ class Client
 
   private:
     struct Handle;
+    /// What every attempt at one request shares.
+    struct Prepared
+    {
+        std::string path;         // "/bucket/key", URI-encoded
+        std::string url;          // with the query as sent
+        std::string payload_hash; // SHA-256 of the body, hex
+        bool has_type = false;    // the request sets Content-Type itself
+    };
+    Prepared prepare(const Request& request) const;
+    /// One attempt: signs `request` now, sends it on a pooled handle and
+    /// fills `response`. A handle whose transfer failed is dropped.
+    CURLcode attempt(const Request& request, const Prepared& p, Response& response);
     std::unique_ptr<Handle> acquire();
     void release(std::unique_ptr<Handle> handle);
 
