@@ -86,6 +86,8 @@ extern "C"
     {
         ZarrCompressor_None = 0,
         ZarrCompressor_Blosc1, /* c-blosc 1.x chunks, readable by numcodecs */
+        ZarrCompressor_Zstd,   /* one zstd frame per chunk, with codec Zstd.
+                                  Extension, since 0.1.0. */
         ZarrCompressorCount
     } ZarrCompressor;
 
@@ -94,6 +96,8 @@ extern "C"
         ZarrCompressionCodec_None = 0,
         ZarrCompressionCodec_BloscLZ4,
         ZarrCompressionCodec_BloscZstd,
+        ZarrCompressionCodec_Zstd, /* with ZarrCompressor_Zstd only.
+                                      Extension, since 0.1.0. */
         ZarrCompressionCodecCount
     } ZarrCompressionCodec;
 
@@ -129,8 +133,10 @@ extern "C"
     {
         ZarrCompressor compressor;
         ZarrCompressionCodec codec;
-        uint8_t level;   /* 0 (fastest) .. 9 (smallest) */
-        uint8_t shuffle; /* 0 none, 1 byte shuffle, 2 bit shuffle */
+        uint8_t level;   /* Blosc1: 0 (fastest) .. 9 (smallest); Zstd: 0
+                            (zstd's default, 3) or 1 (fastest) .. 22 */
+        uint8_t shuffle; /* Blosc1: 0 none, 1 byte shuffle, 2 bit shuffle;
+                            Zstd: 0 */
     } ZarrCompressionSettings;
 
     /** One array dimension. Dimensions are listed slowest to fastest; the

@@ -86,12 +86,14 @@ class LogLevel(enum.IntEnum):
 class Compressor(enum.IntEnum):
     NONE = 0
     BLOSC1 = 1
+    ZSTD = 2
 
 
 class CompressionCodec(enum.IntEnum):
     NONE = 0
     BLOSC_LZ4 = 1
     BLOSC_ZSTD = 2
+    ZSTD = 3
 
 
 class DimensionType(enum.IntEnum):
@@ -262,7 +264,9 @@ class Dimension(_Settings):
 
 
 class CompressionSettings(_Settings):
-    """Chunk compression: Blosc1 with LZ4 or Zstd, level 0-9, shuffle 0/1/2."""
+    """Chunk compression: Blosc1 with LZ4 or Zstd (level 0-9, shuffle 0/1/2),
+    or Zstd alone (compressor and codec ZSTD, level 0-22 with 0 zstd's
+    default 3, shuffle 0)."""
 
     _fields = ("compressor", "codec", "level", "shuffle")
 

@@ -5,6 +5,7 @@
 #include "../util/little_endian.hh"
 #include "../util/row_copy.hh"
 #include "shuffle.hh"
+#include "zstd_context.hh"
 
 #include <blosc.h>
 #include <zstd.h>
@@ -307,30 +308,6 @@ BloscPlanes::stage(uint8_t* dst,
         }
     }
 }
-
-namespace {
-
-/// The calling thread's libzstd compression context, made on first use and
-/// kept for the thread's life: c-blosc 1.x makes and frees one for every
-/// block (ZSTD_compress), and with it a workspace of about 170 KiB whose
-/// tables it clears, which is costly at low levels and small blocks
-/// (benchmarks/README.md: zstd-context).
-ZSTD_CCtx*
-thread_zstd_context()
-{
-    struct Context
-    {
-        ZSTD_CCtx* cctx = ZSTD_createCCtx();
-        ~Context() { ZSTD_freeCCtx(cctx); }
-    };
-    thread_local Context context;
-    if (context.cctx == nullptr) {
-        throw std::bad_alloc();
-    }
-    return context.cctx;
-}
-
-} // namespace
 
 void
 BloscPlanes::try_compressing_zstd_blocks()

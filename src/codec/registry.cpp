@@ -11,6 +11,7 @@ namespace zarr::codec {
 
 // Each codec's factory, defined in the codec's own file.
 std::shared_ptr<const ChunkCodec> make_blosc(const CodecSettings& s);
+std::shared_ptr<const ChunkCodec> make_zstd(const CodecSettings& s);
 
 namespace {
 
@@ -29,6 +30,7 @@ struct Entry
 };
 
 constexpr const char* kBloscShuffles = "0 (none), 1 (byte) or 2 (bit)";
+constexpr const char* kNoShuffle = "0 (Zstd does not shuffle)";
 
 // One row per (compressor, codec) pair the settings accept. Without a
 // compressor, level and shuffle are still held to Blosc's ranges.
@@ -39,6 +41,9 @@ constexpr Entry kCodecs[] = {
       kBloscShuffles, make_blosc },
     { ZarrCompressor_Blosc1, "Blosc1", ZarrCompressionCodec_BloscZstd, "BloscZstd", 9, 2,
       kBloscShuffles, make_blosc },
+    // libzstd's levels: 0 is its default (3), 22 its highest.
+    { ZarrCompressor_Zstd, "Zstd", ZarrCompressionCodec_Zstd, "Zstd", 22, 0, kNoShuffle,
+      make_zstd },
 };
 
 [[noreturn]] void

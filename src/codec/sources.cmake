@@ -6,4 +6,5 @@ set(ACQUIRE_ZARR_CODEC_SOURCES
     codec/blosc1.cpp
     codec/codec_chain.cpp
     codec/registry.cpp
-    codec/blosc_codec.cpp)
+    codec/blosc_codec.cpp
+    codec/zstd_codec.cpp)

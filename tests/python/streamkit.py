@@ -48,6 +48,12 @@ def blosc(codec: str = "lz4", level: int = 1, shuffle: int = 1) -> aqz.Compressi
         level=level, shuffle=shuffle)
 
 
+def zstd(level: int = 3, shuffle: int = 0) -> aqz.CompressionSettings:
+    """Standalone zstd, no Blosc: one zstd frame per chunk."""
+    return aqz.CompressionSettings(compressor=aqz.Compressor.ZSTD, codec=aqz.CompressionCodec.ZSTD,
+                                   level=level, shuffle=shuffle)
+
+
 def random_frames(n: int, height: int, width: int, dtype, seed: int = 0) -> np.ndarray:
     rng = np.random.default_rng(seed)
     dtype = np.dtype(dtype)

@@ -11,7 +11,7 @@ import skimage.transform
 import zarr
 
 import acquire_zarr as aqz
-from streamkit import dims, load_json, random_frames, settings
+from streamkit import dims, load_json, random_frames, read_tensorstore, settings, zstd
 
 V2, V3 = aqz.ZarrVersion.V2, aqz.ZarrVersion.V3
 METHODS = {
@@ -239,3 +239,23 @@ def test_appends_that_split_elements(tmp_path, dtype):
             offset += n
     levels, _ = check_pyramid(tmp_path / "s.zarr", V3, "mean", dtype)
     np.testing.assert_array_equal(levels[0], frames)
+
+
+@pytest.mark.parametrize("version", [V2, V3], ids=["v2", "v3"])
+def test_zstd_alone_compresses_every_level_and_both_readers_read_them(tmp_path, version):
+    d = dims(("t", 0, 3, 2), ("y", 37, 8, 2), ("x", 23, 4, 2))
+    frames = random_frames(7, 37, 23, np.uint16, seed=7)
+    s = settings(tmp_path / "s.zarr", d, version=version, multiscale=True, compression=zstd(5),
+                 downsampling_method=aqz.DownsamplingMethod.MEAN)
+    with aqz.ZarrStream(s) as st:
+        st.append(frames)
+    levels, entry = check_pyramid(tmp_path / "s.zarr", version, "mean", np.uint16)
+    np.testing.assert_array_equal(levels[0], frames)
+    for k, level in enumerate(levels):
+        path = tmp_path / "s.zarr" / str(k)
+        if version == V3:
+            codecs = load_json(path / "zarr.json")["codecs"][0]["configuration"]["codecs"]
+            assert codecs[-1] == {"name": "zstd", "configuration": {"level": 5, "checksum": False}}
+        else:
+            assert load_json(path / ".zarray")["compressor"] == {"id": "zstd", "level": 5}
+        np.testing.assert_array_equal(read_tensorstore(path, version), level, err_msg=f"level {k}")

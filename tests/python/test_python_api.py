@@ -20,8 +20,8 @@ REPO = Path(__file__).resolve().parents[2]
 ENUMS = {
     "DataType": ["UINT8", "UINT16", "UINT32", "UINT64", "INT8", "INT16", "INT32", "INT64",
                  "FLOAT32", "FLOAT64"],
-    "Compressor": ["NONE", "BLOSC1"],
-    "CompressionCodec": ["NONE", "BLOSC_LZ4", "BLOSC_ZSTD"],
+    "Compressor": ["NONE", "BLOSC1", "ZSTD"],
+    "CompressionCodec": ["NONE", "BLOSC_LZ4", "BLOSC_ZSTD", "ZSTD"],
     "DimensionType": ["SPACE", "CHANNEL", "TIME", "OTHER"],
     "DownsamplingMethod": ["DECIMATE", "MEAN", "MIN", "MAX"],
     "LogLevel": ["DEBUG", "INFO", "WARNING", "ERROR", "NONE"],

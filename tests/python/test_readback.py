@@ -7,7 +7,7 @@ import pytest
 
 import acquire_zarr as aqz
 from streamkit import (DTYPES, array_path, assert_readers_see, blosc, dims, expected_array,
-                       random_frames, settings, stream)
+                       load_json, random_frames, settings, stream, zstd)
 
 V2, V3 = aqz.ZarrVersion.V2, aqz.ZarrVersion.V3
 
@@ -17,6 +17,9 @@ CODECS = {
     "zstd-bitshuffle": blosc("zstd", 3, 2),
     "lz4-noshuffle-l9": blosc("lz4", 9, 0),
     "zstd-l0": blosc("zstd", 0, 1),
+    "zstd-alone-l0": zstd(0),
+    "zstd-alone-l3": zstd(3),
+    "zstd-alone-l22": zstd(22),
 }
 
 
@@ -53,6 +56,32 @@ def test_ragged_geometries_round_trip(tmp_path, version, name, d, n):
     frames = random_frames(n, h, w, np.uint16, seed=n)
     stream(tmp_path / "s.zarr", d, frames, version=version, compression=blosc("zstd", 1, 1))
     assert_readers_see(array_path(tmp_path / "s.zarr"), expected_array(frames, d), version)
+
+
+@pytest.mark.parametrize("version", [V2, V3], ids=["v2", "v3"])
+@pytest.mark.parametrize("name,d,n", GEOMETRIES, ids=[g[0] for g in GEOMETRIES])
+def test_ragged_geometries_round_trip_with_zstd_alone(tmp_path, version, name, d, n):
+    h, w = d[-2].array_size_px, d[-1].array_size_px
+    frames = random_frames(n, h, w, np.uint16, seed=n)
+    stream(tmp_path / "s.zarr", d, frames, version=version, compression=zstd(1))
+    assert_readers_see(array_path(tmp_path / "s.zarr"), expected_array(frames, d), version)
+
+
+@pytest.mark.parametrize("level", [0, 3, 22])
+def test_zstd_alone_is_described_as_acquire_zarr_0_10_describes_it(tmp_path, level):
+    # v3 as acquire-zarr 0.10 writes it (the level as given, 0 included, and
+    # no checksum); v2 as numcodecs' Zstd, which 0.10 (v3 only) never wrote.
+    d = dims(("t", 0, 2, 1), ("y", 8, 4, 2), ("x", 8, 4, 1))
+    frames = random_frames(3, 8, 8, np.uint16)
+    stream(tmp_path / "v3.zarr", d, frames, version=V3, compression=zstd(level))
+    sharding = load_json(array_path(tmp_path / "v3.zarr") / "zarr.json")["codecs"][0]
+    assert sharding["configuration"]["codecs"] == [
+        {"name": "bytes", "configuration": {"endian": "little"}},
+        {"name": "zstd", "configuration": {"level": level, "checksum": False}}]
+    stream(tmp_path / "v2.zarr", d, frames, version=V2, compression=zstd(level))
+    zarray = load_json(array_path(tmp_path / "v2.zarr") / ".zarray")
+    assert zarray["compressor"] == {"id": "zstd", "level": level}
+    assert zarray["filters"] is None
 
 
 @pytest.mark.parametrize("version", [V2, V3], ids=["v2", "v3"])

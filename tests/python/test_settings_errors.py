@@ -95,6 +95,28 @@ def test_shuffle_above_2_is_refused(tmp_path):
     refused(settings(tmp_path / "s.zarr", GOOD(), compression=c), "compression_settings.shuffle is 3")
 
 
+def test_zstd_alone_refuses_a_shuffle_naming_the_field(tmp_path):
+    c = aqz.CompressionSettings(compressor=aqz.Compressor.ZSTD, codec=aqz.CompressionCodec.ZSTD, shuffle=1)
+    refused(settings(tmp_path / "s.zarr", GOOD(), compression=c),
+            "compression_settings.shuffle is 1: must be 0 (Zstd does not shuffle)")
+
+
+def test_zstd_alone_refuses_a_level_above_22_naming_the_field(tmp_path):
+    c = aqz.CompressionSettings(compressor=aqz.Compressor.ZSTD, codec=aqz.CompressionCodec.ZSTD, level=23)
+    refused(settings(tmp_path / "s.zarr", GOOD(), compression=c),
+            "compression_settings.level is 23: must be 0..22")
+
+
+@pytest.mark.parametrize("compressor,codec,text", [
+    (aqz.Compressor.ZSTD, aqz.CompressionCodec.BLOSC_ZSTD, "codec is 2 but compressor is Zstd: choose Zstd"),
+    (aqz.Compressor.BLOSC1, aqz.CompressionCodec.ZSTD,
+     "codec is 3 but compressor is Blosc1: choose BloscLZ4 or BloscZstd"),
+    (aqz.Compressor.NONE, aqz.CompressionCodec.ZSTD, "set compressor to Zstd or codec to None")])
+def test_zstd_alone_refuses_mixing_with_blosc(tmp_path, compressor, codec, text):
+    c = aqz.CompressionSettings(compressor=compressor, codec=codec)
+    refused(settings(tmp_path / "s.zarr", GOOD(), compression=c), "compression_settings.", text)
+
+
 @pytest.mark.parametrize("key,segment", [
     ("..", ".."), ("a/../b", ".."), ("./a", "."), ("a/__meta", "__meta"),
     ("zarr.json", "zarr.json"), ("a/.zarray", ".zarray")])

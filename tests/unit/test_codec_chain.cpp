@@ -1,6 +1,6 @@
 // The codec chain as the settings build it through the registry: which
 // settings are refused and with which message, the metadata each chain
-// writes, and that its encoder makes the chunks c-blosc makes.
+// writes, and that its encoders make the chunks c-blosc and libzstd make.
 #include "codec/blosc_codec.hh"
 #include "codec/registry.hh"
 #include "util/error.hh"
@@ -8,7 +8,9 @@
 #include <blosc.h>
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
+#include <zstd.h>
 
+#include <array>
 #include <cstring>
 #include <string>
 #include <vector>
@@ -47,6 +49,9 @@ with_raw_enums(int compressor, int codec)
     return s;
 }
 
+// libzstd's default (0), the level it stands for, and the highest.
+constexpr std::array<uint8_t, 3> kZstdLevels{ 0, 3, 22 };
+
 std::vector<uint8_t>
 smooth_data(size_t n)
 {
@@ -72,9 +77,9 @@ TEST(CodecRegistry, NoSettingsAndNoneAreTheBytesCodecAlone)
 TEST(CodecRegistry, RefusesSettingsNoCodecTakesWithTheFieldAtFault)
 {
     EXPECT_EQ(refusal(with_raw_enums(3, 1)),
-              "compression_settings.compressor is 3: must be a ZarrCompressor (0..1)");
+              "compression_settings.compressor is 3: must be a ZarrCompressor (0..2)");
     EXPECT_EQ(refusal(with_raw_enums(1, 6)),
-              "compression_settings.codec is 6: must be a ZarrCompressionCodec (0..2)");
+              "compression_settings.codec is 6: must be a ZarrCompressionCodec (0..3)");
     EXPECT_EQ(refusal(settings(ZarrCompressor_Blosc1, ZarrCompressionCodec_None, 1, 1)),
               "compression_settings.codec is None (0) but compressor is Blosc1: choose "
               "BloscLZ4 or BloscZstd");
@@ -146,4 +151,101 @@ TEST(CodecChain, BloscEncodesPlanesApartFromLevelOne)
     ASSERT_TRUE(planes.has_value());
     EXPECT_EQ(planes->plane_bytes(), 65536u);
     EXPECT_EQ(planes->planes(), 8u);
+}
+
+TEST(CodecRegistry, ZstdRefusesShuffleLevelsAbove22AndOtherCodecsWithTheFieldAtFault)
+{
+    EXPECT_EQ(refusal(settings(ZarrCompressor_Zstd, ZarrCompressionCodec_Zstd, 3, 1)),
+              "compression_settings.shuffle is 1: must be 0 (Zstd does not shuffle)");
+    EXPECT_EQ(refusal(settings(ZarrCompressor_Zstd, ZarrCompressionCodec_Zstd, 23, 0)),
+              "compression_settings.level is 23: must be 0..22");
+    EXPECT_EQ(refusal(settings(ZarrCompressor_Zstd, ZarrCompressionCodec_BloscZstd, 3, 0)),
+              "compression_settings.codec is 2 but compressor is Zstd: choose Zstd");
+    EXPECT_EQ(refusal(settings(ZarrCompressor_Zstd, ZarrCompressionCodec_None, 3, 0)),
+              "compression_settings.codec is None (0) but compressor is Zstd: choose Zstd");
+    EXPECT_EQ(refusal(settings(ZarrCompressor_Blosc1, ZarrCompressionCodec_Zstd, 3, 0)),
+              "compression_settings.codec is 3 but compressor is Blosc1: choose BloscLZ4 "
+              "or BloscZstd");
+    EXPECT_EQ(refusal(settings(ZarrCompressor_None, ZarrCompressionCodec_Zstd, 3, 0)),
+              "compression_settings.compressor is None (0) but codec is 3: set compressor "
+              "to Zstd or codec to None");
+    // Blosc keeps its own ranges beside Zstd's.
+    EXPECT_EQ(refusal(settings(ZarrCompressor_Blosc1, ZarrCompressionCodec_BloscZstd, 10, 0)),
+              "compression_settings.level is 10: must be 0..9");
+    for (const uint8_t level : std::to_array<uint8_t>({ 0, 1, 3, 9, 10, 22 })) {
+        EXPECT_EQ(refusal(settings(ZarrCompressor_Zstd, ZarrCompressionCodec_Zstd, level, 0)),
+                  "")
+          << "level " << int(level);
+    }
+}
+
+TEST(CodecChain, WritesTheZstdMetadataOfV2AndV3WithTheLevelAsGiven)
+{
+    for (const uint8_t level : kZstdLevels) {
+        const auto zstd = settings(ZarrCompressor_Zstd, ZarrCompressionCodec_Zstd, level, 0);
+        const CodecChain chain = chain_from_settings(&zstd, 4);
+        const std::string l = std::to_string(level);
+        EXPECT_EQ(chain.v2_compressor().dump(), R"({"id":"zstd","level":)" + l + "}");
+        EXPECT_EQ(chain.v3_codecs().dump(),
+                  R"([{"name":"bytes","configuration":{"endian":"little"}},)"
+                  R"({"name":"zstd","configuration":{"level":)" +
+                    l + R"(,"checksum":false}}])");
+    }
+}
+
+TEST(CodecChain, ZstdEncodesTheFrameLibzstdMakesAndNoPlanes)
+{
+    const auto input = smooth_data(1 << 20);
+    for (const uint8_t level : kZstdLevels) {
+        const auto zstd = settings(ZarrCompressor_Zstd, ZarrCompressionCodec_Zstd, level, 0);
+        const CodecChain chain = chain_from_settings(&zstd, 2);
+        ASSERT_TRUE(chain.compresses());
+        EXPECT_STREQ(chain.compressor()->name(), "zstd");
+        EXPECT_FALSE(chain.plane_encoder(65536, 8).has_value());
+        EXPECT_EQ(chain.encoded_bound(input.size()), ZSTD_compressBound(input.size()));
+
+        std::vector<uint8_t> ours(chain.encoded_bound(input.size()));
+        const size_t n = chain.encode(input.data(), input.size(), ours.data(), ours.size());
+        std::vector<uint8_t> theirs(ZSTD_compressBound(input.size()));
+        const size_t m =
+          ZSTD_compress(theirs.data(), theirs.size(), input.data(), input.size(), level);
+        ASSERT_FALSE(ZSTD_isError(m));
+        ASSERT_EQ(n, m) << "level " << int(level);
+        EXPECT_EQ(std::memcmp(ours.data(), theirs.data(), n), 0) << "level " << int(level);
+
+        // One frame that says its content size, as numcodecs' decoder needs.
+        EXPECT_EQ(ZSTD_getFrameContentSize(ours.data(), n), input.size());
+        std::vector<uint8_t> back(input.size());
+        EXPECT_EQ(ZSTD_decompress(back.data(), back.size(), ours.data(), n), input.size());
+        EXPECT_EQ(back, input);
+    }
+    // Level 0 is libzstd's default level, 3.
+    const auto l0 = settings(ZarrCompressor_Zstd, ZarrCompressionCodec_Zstd, 0, 0);
+    const auto l3 = settings(ZarrCompressor_Zstd, ZarrCompressionCodec_Zstd, 3, 0);
+    std::vector<uint8_t> a(ZSTD_compressBound(input.size())), b(a.size());
+    const size_t na =
+      chain_from_settings(&l0, 2).encode(input.data(), input.size(), a.data(), a.size());
+    const size_t nb =
+      chain_from_settings(&l3, 2).encode(input.data(), input.size(), b.data(), b.size());
+    ASSERT_EQ(na, nb);
+    EXPECT_EQ(std::memcmp(a.data(), b.data(), na), 0);
+}
+
+TEST(CodecChain, ZstdRefusesADestinationTooSmallAsACompressionError)
+{
+    const auto zstd = settings(ZarrCompressor_Zstd, ZarrCompressionCodec_Zstd, 1, 0);
+    const CodecChain chain = chain_from_settings(&zstd, 1);
+    std::vector<uint8_t> input(4096);
+    for (size_t i = 0; i < input.size(); ++i) {
+        input[i] = static_cast<uint8_t>(i * 2654435761u >> 13);
+    }
+    std::vector<uint8_t> dst(16);
+    try {
+        chain.encode(input.data(), input.size(), dst.data(), dst.size());
+        FAIL() << "encoded 4096 incompressible bytes into 16";
+    } catch (const zarr::Error& e) {
+        EXPECT_EQ(e.code(), ZarrStatusCode_CompressionError);
+        EXPECT_NE(std::string(e.what()).find("ZSTD_compressCCtx failed"), std::string::npos)
+          << e.what();
+    }
 }
