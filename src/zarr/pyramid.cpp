@@ -78,8 +78,9 @@ class PlaneOps
     virtual size_t acc_bytes() const = 0;
     virtual void start(uint8_t* acc, const uint8_t* plane) const = 0;
     virtual void add(uint8_t* acc, const uint8_t* plane) const = 0;
-    /// `padded`: some planes of the block were missing (count as 0).
-    virtual void finish(const uint8_t* acc, uint64_t n_planes, bool padded,
+    /// `n_planes`: the planes the block holds (fewer than a full block for
+    /// the lone last plane of an odd stretch).
+    virtual void finish(const uint8_t* acc, uint64_t n_planes,
                         uint8_t* out) const = 0;
 };
 
@@ -140,25 +141,24 @@ class Ops final : public PlaneOps
         }
     }
 
-    void finish(const uint8_t* acc_bytes_, uint64_t n_planes, bool padded,
+    void finish(const uint8_t* acc_bytes_, uint64_t n_planes,
                 uint8_t* out_bytes) const override
     {
         const Acc* acc = reinterpret_cast<const Acc*>(acc_bytes_);
         T* out = reinterpret_cast<T*>(out_bytes);
         for (uint64_t i = 0; i < ho_ * wo_; ++i) {
-            out[i] = R::template finish<T>(acc[i], n_planes, padded);
+            out[i] = R::template finish<T>(acc[i], n_planes);
         }
     }
 
   private:
     /// Any block, including those cut short by an odd edge or a factor of
-    /// 1 along y or x; missing elements count as 0.
+    /// 1 along y or x: reduced over the elements that exist.
     T edge_block(const T* r0, bool has_r1, uint64_t ox) const
     {
         const T* r1 = r0 + w_;
         const uint64_t x0 = ox * fx_;
         const bool has_x1 = fx_ == 2 && x0 + 1 < w_;
-        const uint64_t block = fy_ * fx_;
         Acc acc = static_cast<Acc>(r0[x0]);
         uint64_t present = 1;
         if (has_x1) {
@@ -173,7 +173,7 @@ class Ops final : public PlaneOps
                 ++present;
             }
         }
-        return R::template finish<T>(acc, block, present < block);
+        return R::template finish<T>(acc, present);
     }
 
     uint64_t h_, w_, fy_, fx_, ho_, wo_;
@@ -342,7 +342,9 @@ class Downsampler::Impl
     void finish(std::map<uint64_t, Pending>::iterator it, const Emit& emit)
     {
         Pending& p = it->second;
-        ops_->finish(p.acc.data(), n_planes_, p.planes < n_planes_, out_.data());
+        // A lone last plane (odd stretch, or flushed at close) is reduced
+        // over the planes that arrived, not over a full block.
+        ops_->finish(p.acc.data(), p.planes, out_.data());
         spare_.push_back(std::move(p.acc));
         open_.erase(it);
         emit(out_.data());

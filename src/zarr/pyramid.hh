@@ -2,11 +2,10 @@
 //
 // Level k+1 halves every space dimension of level k that is larger than its
 // chunk; an unbounded space append dimension halves at every level. Other
-// dimensions keep their size. Odd sizes round up: the missing neighbour of
-// an edge pixel or plane counts as 0 (mean, min, max), exactly as
-// skimage.transform.downscale_local_mean(..., cval=0) and
-// skimage.measure.block_reduce(..., cval=0) pad; decimate keeps the first
-// element of each block.
+// dimensions keep their size. Odd sizes round up: a block cut short by the
+// far edge (2x1, 1x2, 1x1 pixels, or a lone last plane) is reduced over the
+// pixels or planes that exist, the same as replicating the edge; decimate
+// keeps the first element of each block.
 //
 // Each level's frames are reduced 2x2 in (y, x) as they arrive; frames that
 // meet along a downsampled outer dimension (e.g. pairs of z planes) are then
@@ -53,8 +52,8 @@ class Downsampler
     /// every frame of the level below that this completes, in order.
     void push(const uint8_t* frame, const Emit& emit);
 
-    /// Emits the frames still being accumulated (their missing neighbours
-    /// count as zeros). Call at close, level by level from the top.
+    /// Emits the frames still being accumulated, each reduced over the
+    /// planes it received. Call at close, level by level from the top.
     void flush(const Emit& emit);
 
   private:

@@ -4,8 +4,11 @@
 // the level below. It combines a full 2x2 block at once (the hot loop), or
 // element by element: starting from the first element (cast to `Acc`),
 // `combine` adds the next, and `finish` makes the result. `finish` is told
-// how many elements the block should hold and whether some were missing (an
-// odd edge): a missing element counts as 0. The same steps combine the
+// how many elements the block holds: at an odd edge a block is cut short
+// (2x1, 1x2, 1x1, or a lone last plane) and reduces over the elements that
+// exist, which is what replicating the edge gives; nothing stands in for the
+// missing ones, because a 0 would darken MIN and MEAN at every level (the
+// acquire-zarr #226 corruption report). The same steps combine the
 // planes that meet along a downsampled outer dimension (e.g. pairs of z),
 // element by element. A reducer also describes itself in the OME-NGFF
 // multiscales entry: its `type` and `metadata()`.
@@ -37,7 +40,11 @@ using wide_t = std::conditional_t<
 
 /// What every method's description adds about edges and outer dimensions.
 inline constexpr const char* kDescriptionNote =
-  " Odd sizes round up; a missing neighbour at the far edge counts as 0."
+  " Odd sizes round up: a block cut short by the far edge (2x1, 1x2 or 1x1"
+  " elements, or a lone last plane) is reduced over the elements that exist,"
+  " which equals replicating the edge (as np.pad(mode='edge') does) before"
+  " reducing; nothing is padded with zeros. The method, called with its"
+  " args and kwargs, reproduces the interior blocks."
   " Along a downsampled dimension other than y/x (e.g. z), planes 2i and"
   " 2i+1 of the level above are combined with the same reduction, after"
   " each was reduced in (y, x) and cast to the array's data type."
@@ -61,7 +68,7 @@ struct Decimate
     }
 
     template<typename T>
-    static T finish(Acc<T> acc, uint64_t, bool)
+    static T finish(Acc<T> acc, uint64_t)
     {
         return acc;
     }
@@ -82,8 +89,8 @@ struct Decimate
     }
 };
 
-/// The mean of each block, summed exactly and divided by the block's full
-/// size (missing elements add 0); integers truncate toward zero.
+/// The mean of each block, summed exactly and divided by the number of
+/// elements it holds (fewer at an odd edge); integers truncate toward zero.
 struct Mean
 {
     template<typename T>
@@ -103,7 +110,7 @@ struct Mean
     }
 
     template<typename T>
-    static T finish(Acc<T> acc, uint64_t n, bool)
+    static T finish(Acc<T> acc, uint64_t n)
     {
         return static_cast<T>(acc / static_cast<Acc<T>>(n));
     }
@@ -121,13 +128,12 @@ struct Mean
                 kDescriptionNote },
             { "method", "skimage.transform.downscale_local_mean" },
             { "version", "0.19" },
-            { "kwargs", { { "factors", "(2, 2)" }, { "cval", "0" } } },
+            { "kwargs", { { "factors", "(2, 2)" } } },
         };
     }
 };
 
-/// The minimum (`Smallest`) or maximum of each block; a missing element is
-/// a 0 that takes part.
+/// The minimum (`Smallest`) or maximum of the elements each block holds.
 template<bool Smallest>
 struct Extreme
 {
@@ -160,9 +166,9 @@ struct Extreme
     }
 
     template<typename T>
-    static T finish(Acc<T> acc, uint64_t, bool padded)
+    static T finish(Acc<T> acc, uint64_t)
     {
-        return padded ? pick(acc, T(0)) : acc;
+        return acc;
     }
 
     static constexpr const char* type = Smallest ? "local_min" : "local_max";
@@ -177,8 +183,7 @@ struct Extreme
             { "version", "0.19" },
             { "kwargs",
               { { "block_size", "(2, 2)" },
-                { "func", Smallest ? "np.min" : "np.max" },
-                { "cval", "0" } } },
+                { "func", Smallest ? "np.min" : "np.max" } } },
         };
     }
 };

@@ -245,9 +245,11 @@ METHODS = {
 
 
 def reduce_yx(level: np.ndarray, halve_y: bool, halve_x: bool, method: str) -> np.ndarray:
-    """docs/multiscale.md: 2x2 (or 2x1/1x2) blocks over the halved axes, a
-    missing neighbour at an odd edge counts as 0; integer means truncate
-    toward zero; float means are taken in double and rounded once."""
+    """docs/multiscale.md: 2x2 (or 2x1/1x2) blocks over the halved axes; a
+    block cut short by an odd edge reduces over the pixels that exist, which
+    is the edge replicated (np.pad mode="edge") and then reduced; integer
+    means truncate toward zero; float means are taken in double and rounded
+    once."""
     fy, fx = (2 if halve_y else 1), (2 if halve_x else 1)
     if method == "decimate":
         return level[..., ::fy, ::fx]
@@ -258,8 +260,7 @@ def reduce_yx(level: np.ndarray, halve_y: bool, halve_x: bool, method: str) -> n
         work = level.astype(np.float64) if dtype.kind == "f" else level.astype(object)
     else:
         work = level
-    padded = np.zeros((*outer, ph, pw), dtype=work.dtype)
-    padded[..., :h, :w] = work
+    padded = np.pad(work, [(0, 0)] * len(outer) + [(0, ph - h), (0, pw - w)], mode="edge")
     blocks = padded.reshape(*outer, ph // fy, fy, pw // fx, fx)
     if method == "min":
         return blocks.min(axis=(-3, -1)).astype(dtype)

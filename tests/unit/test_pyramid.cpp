@@ -108,7 +108,7 @@ TEST(Pyramid, NothingToShrinkMeansOneLevel)
     EXPECT_EQ(levels.size(), 1u);
 }
 
-TEST(Downsampler, MeanOfOddFramePadsWithZeros)
+TEST(Downsampler, MeanOfOddFrameAveragesOnlyThePixelsThatExist)
 {
     const auto levels = zarr::pyramid_levels(
       spec({ dim("t", ZarrDimensionType_Time, 0, 1), dim("y", ZarrDimensionType_Space, 3, 1),
@@ -121,11 +121,11 @@ TEST(Downsampler, MeanOfOddFramePadsWithZeros)
     ds.push(reinterpret_cast<const uint8_t*>(frame), [&](const uint8_t* f) {
         got.assign(reinterpret_cast<const uint16_t*>(f), reinterpret_cast<const uint16_t*>(f) + 4);
     });
-    // (1+3+7+9)/4=5, (5+0+11+0)/4=4, (13+15+0+0)/4=7, (17+0+0+0)/4=4
-    EXPECT_EQ(got, (std::vector<uint16_t>{ 5, 4, 7, 4 }));
+    // (1+3+7+9)/4=5, right 1x2 (5+11)/2=8, bottom 2x1 (13+15)/2=14, corner 1x1 17
+    EXPECT_EQ(got, (std::vector<uint16_t>{ 5, 8, 14, 17 }));
 }
 
-TEST(Downsampler, MinMaxDecimateOnSignedData)
+TEST(Downsampler, EdgeBlocksOfSignedDataReduceOverThePixelsThatExist)
 {
     const auto levels = tyx_levels(2, 3, ZarrDataType_int8);
     const int8_t frame[6] = { -5, 2, 7, 3, -1, 9 };
@@ -134,10 +134,11 @@ TEST(Downsampler, MinMaxDecimateOnSignedData)
         ZarrDownsamplingMethod m;
         std::vector<int8_t> expected;
     };
-    for (const auto& c : { Case{ ZarrDownsamplingMethod_Min, { -5, 0 } },  // right block padded with 0
+    // The right block is the 2x1 column (7, 9): no phantom 0 takes part.
+    for (const auto& c : { Case{ ZarrDownsamplingMethod_Min, { -5, 7 } },
                            Case{ ZarrDownsamplingMethod_Max, { 3, 9 } },
                            Case{ ZarrDownsamplingMethod_Decimate, { -5, 7 } },
-                           Case{ ZarrDownsamplingMethod_Mean, { 0, 4 } } }) { // (-5+2+3-1)/4 -> 0, (7+9)/4 = 4
+                           Case{ ZarrDownsamplingMethod_Mean, { 0, 8 } } }) { // (-5+2+3-1)/4 -> 0, (7+9)/2 = 8
         zarr::Downsampler ds(levels[0], levels[1], c.m);
         std::vector<int8_t> got;
         ds.push(reinterpret_cast<const uint8_t*>(frame), [&](const uint8_t* f) {
@@ -164,6 +165,98 @@ TEST(Downsampler, ZPairsCombineAndFlushEmitsTheOddPlane)
     EXPECT_EQ(emitted, (std::vector<uint16_t>{ 8 }));
     ds.flush(emit);
     EXPECT_EQ(emitted, (std::vector<uint16_t>{ 8, 6 }));
+}
+
+TEST(Downsampler, IntegerMeanOfAnEdgeBlockTruncatesTowardZero)
+{
+    // 1x3 frame: the last block is the lone pixel -3, the first (-3, -2)
+    // whose exact mean -2.5 truncates to -2 (not -3, as flooring would).
+    const auto levels = tyx_levels(1, 3, ZarrDataType_int16);
+    const int16_t frame[3] = { -3, -2, -3 };
+    std::vector<int16_t> got;
+    zarr::Downsampler ds(levels[0], levels[1], ZarrDownsamplingMethod_Mean);
+    ds.push(reinterpret_cast<const uint8_t*>(frame), [&](const uint8_t* f) {
+        got.assign(reinterpret_cast<const int16_t*>(f), reinterpret_cast<const int16_t*>(f) + 2);
+    });
+    EXPECT_EQ(got, (std::vector<int16_t>{ -2, -3 }));
+}
+
+TEST(Downsampler, LoneLastPlaneFlushedAtCloseIsThatPlane)
+{
+    const auto levels = zarr::pyramid_levels(
+      spec({ dim("z", ZarrDimensionType_Space, 0, 1), dim("y", ZarrDimensionType_Space, 2, 1),
+             dim("x", ZarrDimensionType_Space, 2, 1) }),
+      "");
+    const uint16_t a[4] = { 1, 2, 3, 4 }, b[4] = { 8, 8, 8, 8 }, c[4] = { 5, 7, 9, 11 };
+    // c reduces in (y, x) to min 5, max 11, mean 8, decimate 5; alone in
+    // its z pair it stays so: no phantom 0 plane halves or zeroes it.
+    const std::pair<ZarrDownsamplingMethod, uint16_t> cases[] = {
+        { ZarrDownsamplingMethod_Min, 5 },
+        { ZarrDownsamplingMethod_Max, 11 },
+        { ZarrDownsamplingMethod_Mean, 8 },
+        { ZarrDownsamplingMethod_Decimate, 5 },
+    };
+    for (const auto& [method, lone] : cases) {
+        zarr::Downsampler ds(levels[0], levels[1], method);
+        std::vector<uint16_t> emitted;
+        auto emit = [&](const uint8_t* f) { emitted.push_back(*reinterpret_cast<const uint16_t*>(f)); };
+        for (const uint16_t* plane : { a, b, c }) {
+            ds.push(reinterpret_cast<const uint8_t*>(plane), emit);
+        }
+        ASSERT_EQ(emitted.size(), 1u) << "method " << method;
+        ds.flush(emit);
+        ASSERT_EQ(emitted.size(), 2u) << "method " << method;
+        EXPECT_EQ(emitted[1], lone) << "method " << method;
+    }
+}
+
+TEST(Downsampler, LastPlaneOfEachOddBoundedZStretchIsThatPlane)
+{
+    // c = 2 channels of z = 3 planes: plane 2 of each channel has no partner
+    // and completes its level-1 plane as soon as it arrives.
+    const auto levels = zarr::pyramid_levels(
+      spec({ dim("c", ZarrDimensionType_Channel, 2, 1), dim("z", ZarrDimensionType_Space, 3, 1),
+             dim("y", ZarrDimensionType_Space, 1, 1), dim("x", ZarrDimensionType_Space, 1, 1) }),
+      "");
+    ASSERT_GE(levels.size(), 2u);
+    ASSERT_EQ(levels[1].dims[1].size, 2u);
+    const int16_t planes[6] = { -7, 3, -9, 10, 20, 31 };
+    const std::pair<ZarrDownsamplingMethod, std::vector<int16_t>> cases[] = {
+        { ZarrDownsamplingMethod_Min, { -7, -9, 10, 31 } },
+        { ZarrDownsamplingMethod_Max, { 3, -9, 20, 31 } },
+        { ZarrDownsamplingMethod_Mean, { -2, -9, 15, 31 } }, // (-7+3)/2, (10+20)/2
+        { ZarrDownsamplingMethod_Decimate, { -7, -9, 10, 31 } },
+    };
+    for (const auto& [method, expected] : cases) {
+        auto l0 = levels[0], l1 = levels[1];
+        l0.dtype = l1.dtype = ZarrDataType_int16;
+        zarr::Downsampler ds(l0, l1, method);
+        std::vector<int16_t> emitted;
+        auto emit = [&](const uint8_t* f) { emitted.push_back(*reinterpret_cast<const int16_t*>(f)); };
+        for (const int16_t& v : planes) {
+            ds.push(reinterpret_cast<const uint8_t*>(&v), emit);
+        }
+        EXPECT_EQ(emitted, expected) << "method " << method; // nothing left for flush
+        ds.flush(emit);
+        EXPECT_EQ(emitted.size(), 4u) << "method " << method;
+    }
+}
+
+TEST(Downsampler, MetadataDescribesTheEdgeRuleAndClaimsNoZeroPadding)
+{
+    for (const auto method : { ZarrDownsamplingMethod_Decimate, ZarrDownsamplingMethod_Mean,
+                               ZarrDownsamplingMethod_Min, ZarrDownsamplingMethod_Max }) {
+        zarr::json entry = zarr::json::object();
+        zarr::describe_downsampling(entry, method);
+        const auto& metadata = entry["metadata"];
+        const std::string description = metadata["description"];
+        EXPECT_NE(description.find("reduced over the elements that exist"), std::string::npos)
+          << description;
+        EXPECT_NE(description.find("lone last plane"), std::string::npos) << description;
+        EXPECT_EQ(description.find("counts as 0"), std::string::npos) << description;
+        EXPECT_FALSE(metadata.contains("kwargs") && metadata["kwargs"].contains("cval"))
+          << "method " << method;
+    }
 }
 
 TEST(Downsampler, EachMethodNamesItsTypeInTheMultiscalesEntry)
