@@ -42,7 +42,7 @@ ArrayWriter::ArrayWriter(ArraySpec spec,
   , geometry_(spec_.dims, bytes_of(spec_.dtype))
   , extent_(spec_, geometry_, store, errors)
   , scatter_(geometry_)
-  , building_(choose_chunk_building(spec_, planes, store.writes_in_place()))
+  , building_(choose_chunk_building(spec_, geometry_, planes, store.writes_in_place()))
 {
     const SinkContext sink{ spec_, geometry_, store, pool, errors, extent_ };
     if (spec_.version == ZarrVersion_2) {

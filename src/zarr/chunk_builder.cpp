@@ -13,23 +13,21 @@ plane_plan(const ArraySpec& spec)
         return std::nullopt;
     }
     const Geometry g(spec.dims, bytes_of(spec.dtype));
-    const FrameScatter scatter(g);
-    return spec.codecs.plane_encoder(static_cast<size_t>(scatter.plane_bytes()),
-                                     static_cast<size_t>(scatter.planes_per_chunk()));
+    return spec.codecs.plane_encoder(static_cast<size_t>(g.chunk_plane_bytes()),
+                                     static_cast<size_t>(g.planes_per_chunk()));
 }
 
 ChunkBuilding
 choose_chunk_building(const ArraySpec& spec,
+                      const Geometry& g,
                       const std::optional<codec::BloscPlanes>& planes,
                       bool store_writes_in_place)
 {
     if (planes) {
         return ChunkBuilding::compressed_planes;
     }
-    const Geometry g(spec.dims, bytes_of(spec.dtype));
-    const FrameScatter scatter(g);
     if (!spec.codecs.compresses() && store_writes_in_place &&
-        scatter.plane_bytes() % kBufferAlignment == 0 && scatter.planes_per_chunk() > 1) {
+        g.chunk_plane_bytes() % kBufferAlignment == 0 && g.planes_per_chunk() > 1) {
         return ChunkBuilding::raw_planes;
     }
     return ChunkBuilding::whole;

@@ -67,12 +67,13 @@ enum class ChunkBuilding
 std::optional<codec::BloscPlanes>
 plane_plan(const ArraySpec& spec);
 
-/// The strategy for chunks of `spec`: compressed plane by plane where
-/// `planes` (plane_plan()) has a plan; uncompressed planes written in place
-/// where the store writes in place and planes are whole pages; whole chunks
-/// otherwise.
+/// The strategy for chunks of `spec` (whose geometry is `g`): compressed
+/// plane by plane where `planes` (plane_plan()) has a plan; uncompressed
+/// planes written in place where the store writes in place and planes are
+/// whole pages; whole chunks otherwise.
 ChunkBuilding
 choose_chunk_building(const ArraySpec& spec,
+                      const Geometry& g,
                       const std::optional<codec::BloscPlanes>& planes,
                       bool store_writes_in_place);
 

@@ -20,7 +20,7 @@ FrameScatter::FrameScatter(const Geometry& geometry)
 
     chunk_row_bytes_ = chx * bpe;
     frame_row_bytes_ = g.frame_width() * bpe;
-    plane_bytes_ = chy * chx * bpe;
+    plane_bytes_ = g.chunk_plane_bytes();
     for (uint64_t ty = 0; ty < cy; ++ty) {
         for (uint64_t tx = 0; tx < cx; ++tx) {
             const uint64_t y0 = ty * chy;

@@ -39,10 +39,8 @@ class FrameScatter
     const Geometry& geometry() const noexcept { return g_; }
     const std::vector<Tile>& tiles() const noexcept { return tiles_; }
 
-    /// Bytes of one y/x plane of a chunk.
+    /// Bytes of one y/x plane of a chunk (Geometry::chunk_plane_bytes()).
     uint64_t plane_bytes() const noexcept { return plane_bytes_; }
-    /// Planes per chunk: the product of its outer (non y/x) extents.
-    uint64_t planes_per_chunk() const noexcept { return g_.chunk_bytes() / plane_bytes_; }
 
     /// Places the next frame (padding included) and counts it.
     Placement place();
@@ -75,7 +73,7 @@ class FrameScatter
     std::vector<uint64_t> chunk_strides_; // elements, per outer dimension
     uint64_t chunk_row_bytes_ = 0;
     uint64_t frame_row_bytes_ = 0;
-    uint64_t plane_bytes_ = 0;
+    uint64_t plane_bytes_ = 0;      // g_.chunk_plane_bytes(), used per tile
     uint64_t slab_ = 0;             // append-chunk index of the last frame
     uint64_t placed_ = 0;           // frames placed, padding included
     std::vector<uint64_t> coords_; // scratch for frame coordinates

@@ -44,6 +44,16 @@ class Geometry
     uint64_t chunk_elements() const noexcept { return chunk_elems_; }
     uint64_t chunk_bytes() const noexcept { return chunk_elems_ * bpe_; }
     uint64_t chunks_per_slab() const noexcept { return chunks_per_slab_; }
+    /// Bytes of one y/x plane of a chunk.
+    uint64_t chunk_plane_bytes() const noexcept
+    {
+        return chunks_[ndim() - 2] * chunks_[ndim() - 1] * bpe_;
+    }
+    /// Planes per chunk: the product of its outer (non y/x) extents.
+    uint64_t planes_per_chunk() const noexcept
+    {
+        return chunk_elems_ / (chunks_[ndim() - 2] * chunks_[ndim() - 1]);
+    }
     /// Chunks complete in groups: one per chunk of the dimensions between
     /// the first and y/x (one group per slab for t/y/x).
     uint64_t groups_per_slab() const noexcept;

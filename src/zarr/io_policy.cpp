@@ -7,16 +7,6 @@
 #include <cassert>
 
 namespace zarr::io_policy {
-namespace {
-
-uint64_t
-plane_bytes_of(const Geometry& g)
-{
-    const size_t n = g.ndim();
-    return g.chunk_shape()[n - 2] * g.chunk_shape()[n - 1] * g.bytes_per_element();
-}
-
-} // namespace
 
 size_t
 segment_bytes(const codec::BloscPlanes& p)
@@ -32,7 +22,7 @@ bytes_in_flight(const ArraySpec& spec, bool planes)
 {
     const Geometry g(spec.dims, bytes_of(spec.dtype));
     if (planes) {
-        return kStagedFrames * g.tiles_per_frame() * plane_bytes_of(g);
+        return kStagedFrames * g.tiles_per_frame() * g.chunk_plane_bytes();
     }
     return g.chunks_per_slab() * g.chunk_bytes();
 }

@@ -65,7 +65,7 @@ class RawPlanes final : public ChunkBuilder
 RawPlanes::RawPlanes(const BuildContext& context)
   : c_(context)
   , plane_bytes_(c_.scatter.plane_bytes())
-  , planes_per_chunk_(c_.scatter.planes_per_chunk())
+  , planes_per_chunk_(c_.geometry.planes_per_chunk())
   , write_group_(
       std::min(planes_per_chunk_, ceil_div(io_policy::kMinPlaneWrite, plane_bytes_)))
 {
