@@ -111,8 +111,133 @@ extern "C"
       const char* custom_metadata,
       bool overwrite);
 
+    /* ---- The current API (acquire-zarr 0.5 and later). Since 0.2.0. ---- */
+
+    /** Allocates `array_count` zero-filled entries in `settings->arrays`
+     *  (freeing any earlier ones and their dimension arrays) and sets
+     *  `array_count`. InvalidArgument for NULL settings, OutOfMemory. */
+    ACQUIRE_ZARR_API ZarrStatusCode
+    ZarrStreamSettings_create_arrays(ZarrStreamSettings* settings,
+                                     size_t array_count);
+
+    /** Frees `settings->arrays` and every dimension array allocated in it
+     *  by ZarrArraySettings_create_dimension_array. NULL-safe. */
+    ACQUIRE_ZARR_API void ZarrStreamSettings_destroy_arrays(
+      ZarrStreamSettings* settings);
+
+    /** As ZarrStreamSettings_create_dimension_array, for one array. */
+    ACQUIRE_ZARR_API ZarrStatusCode
+    ZarrArraySettings_create_dimension_array(ZarrArraySettings* settings,
+                                             size_t dimension_count);
+    ACQUIRE_ZARR_API void ZarrArraySettings_destroy_dimension_array(
+      ZarrArraySettings* settings);
+
+    /** Allocates zero-filled fields of view in `well->images`. */
+    ACQUIRE_ZARR_API ZarrStatusCode
+    ZarrHCSWell_create_image_array(ZarrHCSWell* well, size_t image_count);
+    /** Frees `well->images` (and each one's array settings and dimensions
+     *  if allocated by these functions). NULL-safe. */
+    ACQUIRE_ZARR_API void ZarrHCSWell_destroy_image_array(ZarrHCSWell* well);
+
+    ACQUIRE_ZARR_API ZarrStatusCode
+    ZarrHCSPlate_create_well_array(ZarrHCSPlate* plate, size_t well_count);
+    ACQUIRE_ZARR_API void ZarrHCSPlate_destroy_well_array(ZarrHCSPlate* plate);
+    ACQUIRE_ZARR_API ZarrStatusCode
+    ZarrHCSPlate_create_acquisition_array(ZarrHCSPlate* plate,
+                                          size_t acquisition_count);
+    ACQUIRE_ZARR_API void ZarrHCSPlate_destroy_acquisition_array(
+      ZarrHCSPlate* plate);
+    /** Allocates `row_count` NULL row names; the caller sets each. */
+    ACQUIRE_ZARR_API ZarrStatusCode
+    ZarrHCSPlate_create_row_name_array(ZarrHCSPlate* plate, size_t row_count);
+    ACQUIRE_ZARR_API void ZarrHCSPlate_destroy_row_name_array(
+      ZarrHCSPlate* plate);
+    ACQUIRE_ZARR_API ZarrStatusCode
+    ZarrHCSPlate_create_column_name_array(ZarrHCSPlate* plate,
+                                          size_t column_count);
+    ACQUIRE_ZARR_API void ZarrHCSPlate_destroy_column_name_array(
+      ZarrHCSPlate* plate);
+
+    ACQUIRE_ZARR_API ZarrStatusCode
+    ZarrHCSSettings_create_plate_array(ZarrHCSSettings* settings,
+                                       size_t plate_count);
+    ACQUIRE_ZARR_API void ZarrHCSSettings_destroy_plate_array(
+      ZarrHCSSettings* settings);
+
+    /** Number of arrays the settings describe (flat arrays plus every
+     *  field of view of every plate; 1 for seed-era settings). */
+    ACQUIRE_ZARR_API size_t
+    ZarrStreamSettings_get_array_count(const ZarrStreamSettings* settings);
+
+    /** The key of array `index` (the order of get_array_count), as a string
+     *  the caller frees with free(). InvalidIndex when out of range. */
+    ACQUIRE_ZARR_API ZarrStatusCode
+    ZarrStreamSettings_get_array_key(const ZarrStreamSettings* settings,
+                                     size_t index,
+                                     char** key);
+
+    /** An upper bound of the memory a stream with these settings holds. */
+    ACQUIRE_ZARR_API ZarrStatusCode
+    ZarrStreamSettings_estimate_max_memory_usage(
+      const ZarrStreamSettings* settings,
+      size_t* usage);
+
+    /** Memory the stream holds now (buffers, staging, pools). */
+    ACQUIRE_ZARR_API ZarrStatusCode
+    ZarrStream_get_current_memory_usage(const ZarrStream* stream,
+                                        size_t* usage);
+
+    /** Creates a stream from settings of `settings_size` bytes (sizeof the
+     *  ZarrStreamSettings the caller was compiled with); fields beyond it
+     *  are taken as zero. ZarrStream_create(s) maps to this call. */
+    ACQUIRE_ZARR_API ZarrStream* ZarrStream_create_sized(
+      ZarrStreamSettings* settings,
+      size_t settings_size);
+
+    /** Appends to the array at `key` (NULL or "": the only array). On a
+     *  stream built from arrays, an append that would overflow a bounded
+     *  array is refused whole with WriteOutOfBounds. `data` NULL appends
+     *  `bytes_in` zero bytes. Unknown key: KeyNotFound.
+     *  ZarrStream_append(s, d, n, out, key) maps to this call. */
+    ACQUIRE_ZARR_API ZarrStatusCode ZarrStream_append_to(ZarrStream* stream,
+                                                         const void* data,
+                                                         size_t bytes_in,
+                                                         size_t* bytes_out,
+                                                         const char* key);
+
+    /** Writes a JSON object into the attributes of the node at `array_key`
+     *  (NULL or "": the root group): merged key by key with `metadata_key`
+     *  NULL or "", else stored under attributes[metadata_key]. The key
+     *  "ome" is reserved (InvalidArgument). Written at once.
+     *  ZarrStream_write_custom_metadata(s, array_key, metadata_key, json)
+     *  maps to this call. */
+    ACQUIRE_ZARR_API ZarrStatusCode ZarrStream_write_attributes(
+      ZarrStream* stream,
+      const char* array_key,
+      const char* metadata_key,
+      const char* json);
+
 #ifdef __cplusplus
 }
+#endif
+
+/* Both generations of the API by argument count: 4-argument
+ * ZarrStream_append and 3-argument ZarrStream_write_custom_metadata are the
+ * seed-era calls (their symbols stay exported, so function pointers and old
+ * binaries keep working); the 5- and 4-argument forms are acquire-zarr 0.5+
+ * calls. ZarrStream_create passes the size of the settings struct this
+ * header declares. Define ACQUIRE_ZARR_NO_DISPATCH to turn these off. */
+#if !defined(ACQUIRE_ZARR_NO_DISPATCH)
+#define ZARR_PICK_5TH_(a, b, c, d, e, ...) e
+#define ZARR_PICK_6TH_(a, b, c, d, e, f, ...) f
+#define ZarrStream_append(...)                                                \
+    ZARR_PICK_6TH_(__VA_ARGS__, ZarrStream_append_to, ZarrStream_append, ~, ~,\
+                   ~)(__VA_ARGS__)
+#define ZarrStream_write_custom_metadata(...)                                 \
+    ZARR_PICK_5TH_(__VA_ARGS__, ZarrStream_write_attributes,                  \
+                   ZarrStream_write_custom_metadata, ~, ~)(__VA_ARGS__)
+#define ZarrStream_create(settings)                                           \
+    ZarrStream_create_sized((settings), sizeof(ZarrStreamSettings))
 #endif
 
 #endif /* ACQUIRE_ZARR_H */

@@ -46,6 +46,10 @@ extern "C"
         ZarrStatusCode_CompressionError,
         ZarrStatusCode_InvalidSettings,  /* settings rejected at create */
         ZarrStatusCode_WillNotOverwrite, /* refused to replace existing data */
+        ZarrStatusCode_PartialWrite,     /* only part of the data was written */
+        ZarrStatusCode_WriteOutOfBounds, /* the append would overflow a bounded
+                                            array: nothing was written */
+        ZarrStatusCode_KeyNotFound,      /* no array has that key */
         /* new codes go here */
         ZarrStatusCodeCount,
     } ZarrStatusCode;
@@ -153,6 +157,80 @@ extern "C"
         double scale;               /* physical pixel size; 0 means 1.0 */
     } ZarrDimensionProperties;
 
+    /** One array of a stream built from arrays (the current API). */
+    typedef struct
+    {
+        const char* output_key; /* NULL or "": the store root */
+        ZarrCompressionSettings* compression_settings; /* NULL: uncompressed */
+        ZarrDimensionProperties* dimensions;
+        size_t dimension_count; /* >= 2; 2: one bounded y x image */
+        ZarrDataType data_type;
+        bool multiscale; /* an OME-NGFF image group with a pyramid */
+        ZarrDownsamplingMethod downsampling_method;
+        uint32_t max_levels; /* downsampled levels at most; 0: no cap */
+        /** NULL: stored in acquisition order (the order of `dimensions`).
+         *  Else `dimension_count` indices into `dimensions`: the order of the
+         *  stored array's axes, slowest first. Frames are transposed on the
+         *  way in. */
+        const size_t* storage_dimension_order;
+
+        /* Extensions (zero means the behaviour without them). */
+
+        /** With multiscale false: an OME-NGFF image group holding the one
+         *  level "0", instead of a plain array. Extension, since 0.2.0. */
+        bool is_ngff;
+    } ZarrArraySettings;
+
+    /** One field of view of an HCS well: an OME-NGFF image group at
+     *  <plate>/<row>/<column>/<path>. */
+    typedef struct
+    {
+        const char* path;
+        uint32_t acquisition_id;
+        bool has_acquisition_id;
+        ZarrArraySettings* array_settings; /* output_key is ignored */
+    } ZarrHCSFieldOfView;
+
+    typedef struct
+    {
+        const char* row_name;
+        const char* column_name;
+        ZarrHCSFieldOfView* images;
+        size_t image_count;
+    } ZarrHCSWell;
+
+    typedef struct
+    {
+        uint32_t id;
+        const char* name;        /* NULL: none */
+        const char* description; /* NULL: none */
+        uint64_t start_time;     /* epoch, in the unit the caller chooses */
+        bool has_start_time;
+        uint64_t end_time;
+        bool has_end_time;
+    } ZarrHCSAcquisition;
+
+    /** An OME-NGFF high-content-screening plate at `path`. */
+    typedef struct
+    {
+        const char* path;
+        const char* name; /* NULL: the path */
+        const char** row_names;
+        size_t row_count;
+        const char** column_names;
+        size_t column_count;
+        ZarrHCSWell* wells;
+        size_t well_count;
+        ZarrHCSAcquisition* acquisitions;
+        size_t acquisition_count;
+    } ZarrHCSPlate;
+
+    typedef struct
+    {
+        ZarrHCSPlate* plates;
+        size_t plate_count;
+    } ZarrHCSSettings;
+
     /** Everything ZarrStream_create needs. The stream copies what it uses:
      *  the caller may free these settings as soon as create returns. */
     typedef struct ZarrStreamSettings_s
@@ -176,7 +254,25 @@ extern "C"
          *  group at create (never under the reserved "ome" key). NULL or
          *  "": none. Extension, since 0.1.0. */
         const char* custom_metadata;
+
+        /* The current API (acquire-zarr 0.5 and later), since 0.2.0. A
+         * stream is built either from the seed-era fields above
+         * (`dimensions`...) or from `arrays` and/or `hcs_settings`, never
+         * both. */
+
+        ZarrArraySettings* arrays; /* flat arrays, each at its output_key */
+        size_t array_count;
+        ZarrHCSSettings* hcs_settings; /* NULL: no plates */
+        /** Seed-era single array: downsampled levels at most; 0: no cap. */
+        uint32_t max_levels;
+        /** Seed-era single array: as ZarrArraySettings's field. */
+        const size_t* storage_dimension_order;
     } ZarrStreamSettings;
+
+    /** Size of the ZarrStreamSettings of the 0.1 headers (up to
+     *  custom_metadata): what the plain ZarrStream_create symbol reads. */
+#define ZARR_STREAM_SETTINGS_SIZE_V0_1                                        \
+    (offsetof(ZarrStreamSettings, custom_metadata) + sizeof(const char*))
 
     typedef struct ZarrStream_s ZarrStream;
 

@@ -1,4 +1,6 @@
 // The C boundary: the only place where exceptions become status codes.
+// The header's arity/size dispatch macros would rename the definitions here.
+#define ACQUIRE_ZARR_NO_DISPATCH
 #include "acquire.zarr.h"
 
 #include "../stream/stream.hh"
@@ -6,7 +8,9 @@
 #include "../util/log.hh"
 #include "../util/raw_enum.hh"
 
+#include <algorithm>
 #include <cstdlib>
+#include <cstring>
 #include <new>
 #include <string>
 
@@ -125,6 +129,12 @@ Zarr_get_status_message(ZarrStatusCode code)
             return "Invalid settings";
         case ZarrStatusCode_WillNotOverwrite:
             return "Will not overwrite existing data";
+        case ZarrStatusCode_PartialWrite:
+            return "Partial write";
+        case ZarrStatusCode_WriteOutOfBounds:
+            return "Write out of bounds";
+        case ZarrStatusCode_KeyNotFound:
+            return "Key not found";
         case ZarrStatusCodeCount:
             break;
     }
@@ -182,13 +192,27 @@ ZarrStreamSettings_destroy_dimension_array(ZarrStreamSettings* settings)
 }
 
 ZarrStream*
-ZarrStream_create(ZarrStreamSettings* settings)
+ZarrStream_create_sized(ZarrStreamSettings* settings, size_t settings_size)
 {
     ZarrStream* stream = nullptr;
     const ZarrStatusCode code = guarded("ZarrStream_create", [&] {
-        stream = new ZarrStream_s(settings);
+        if (settings == nullptr) {
+            stream = new ZarrStream_s(nullptr);
+            return;
+        }
+        // A caller compiled against an older header passes a shorter
+        // struct: the fields it does not know about read as zero.
+        ZarrStreamSettings full{};
+        std::memcpy(&full, settings, std::min(settings_size, sizeof full));
+        stream = new ZarrStream_s(&full);
     });
     return code == ZarrStatusCode_Success ? stream : nullptr;
+}
+
+ZarrStream*
+ZarrStream_create(ZarrStreamSettings* settings)
+{
+    return ZarrStream_create_sized(settings, ZARR_STREAM_SETTINGS_SIZE_V0_1);
 }
 
 void
