@@ -333,6 +333,23 @@ class FilesystemStore final : public Store
         known_dirs_.insert(root_.string());
     }
 
+    void erase_node(const std::string& key) override
+    {
+        const fs::path node = root_ / key;
+        std::error_code ec;
+        fs::remove_all(node, ec);
+        if (ec) {
+            fail(ZarrStatusCode_IOError, "cannot delete '", node.string(), "': ",
+                 ec.message());
+        }
+        // Directories below it are gone: sync() must not look for them.
+        const std::string below = node.string() + "/";
+        std::lock_guard lock(dirs_mutex_);
+        std::erase_if(known_dirs_, [&](const std::string& dir) {
+            return dir == node.string() || dir.starts_with(below);
+        });
+    }
+
     void sync() override
     {
         check_root();
