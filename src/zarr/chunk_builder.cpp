@@ -9,7 +9,9 @@ namespace zarr {
 std::optional<codec::BloscPlanes>
 plane_plan(const ArraySpec& spec)
 {
-    if (!spec.codecs.compresses()) {
+    // A chunk stored in another order (storage_order.hh) gets its planes
+    // out of order, or needs them transposed as staged: compressed whole.
+    if (!spec.codecs.compresses() || !spec.storage_order.empty()) {
         return std::nullopt;
     }
     const Geometry g(spec.dims, bytes_of(spec.dtype));

@@ -268,6 +268,8 @@ class Downsampler::Impl
       , down_(downsampled_dims(from, to))
     {
         const size_t n = from_.ndim();
+        // A 2-D array's leading dimension of one frame (geometry.hh).
+        down_.insert(down_.begin(), n - down_.size(), false);
         const Method* method = find_method(m);
         if (!method) {
             fail(ZarrStatusCode_InvalidArgument, "invalid downsampling method ", int(m));
