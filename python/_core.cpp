@@ -35,7 +35,10 @@ raise_status(ZarrStatusCode code)
         case ZarrStatusCode_InvalidSettings:
         case ZarrStatusCode_InvalidIndex:
         case ZarrStatusCode_Overflow:
+        case ZarrStatusCode_WriteOutOfBounds:
             throw py::value_error(message);
+        case ZarrStatusCode_KeyNotFound:
+            raise_as(PyExc_KeyError, message);
         case ZarrStatusCode_NotYetImplemented:
             raise_as(PyExc_NotImplementedError, message);
         case ZarrStatusCode_OutOfMemory:
@@ -47,6 +50,7 @@ raise_status(ZarrStatusCode code)
         case ZarrStatusCode_Success:
         case ZarrStatusCode_InternalError:
         case ZarrStatusCode_CompressionError:
+        case ZarrStatusCode_PartialWrite:
         case ZarrStatusCodeCount:
             break;
     }
