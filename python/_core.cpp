@@ -35,7 +35,10 @@ raise_status(ZarrStatusCode code)
         case ZarrStatusCode_InvalidSettings:
         case ZarrStatusCode_InvalidIndex:
         case ZarrStatusCode_Overflow:
+        case ZarrStatusCode_WriteOutOfBounds:
             throw py::value_error(message);
+        case ZarrStatusCode_KeyNotFound:
+            raise_as(PyExc_KeyError, message);
         case ZarrStatusCode_NotYetImplemented:
             raise_as(PyExc_NotImplementedError, message);
         case ZarrStatusCode_OutOfMemory:
@@ -45,11 +48,9 @@ raise_status(ZarrStatusCode code)
         case ZarrStatusCode_WillNotOverwrite:
             raise_as(PyExc_FileExistsError, message);
         case ZarrStatusCode_Success:
-        case ZarrStatusCode_PartialWrite:
-        case ZarrStatusCode_WriteOutOfBounds:
-        case ZarrStatusCode_KeyNotFound:
         case ZarrStatusCode_InternalError:
         case ZarrStatusCode_CompressionError:
+        case ZarrStatusCode_PartialWrite:
         case ZarrStatusCodeCount:
             break;
     }
