@@ -42,11 +42,4 @@ in_storage_order(const std::vector<T>& values, const std::vector<size_t>& order)
     return stored;
 }
 
-/// True if `order` stores the frame's axes swapped (x before y).
-inline bool
-swaps_frame_axes(const std::vector<size_t>& order)
-{
-    return !order.empty() && order.back() + 1 == order.size() - 1;
-}
-
 } // namespace zarr
