@@ -60,4 +60,28 @@ storage_order_from(const size_t* order,
     return {};
 }
 
+bool
+planes_arrive_in_order(const ArraySpec& spec)
+{
+    const auto& order = spec.storage_order;
+    if (order.empty()) {
+        return true;
+    }
+    const size_t n = order.size();
+    if (order[n - 2] != n - 2) {
+        return false;
+    }
+    size_t last = 0; // the last dimension of several planes seen, plus one
+    for (size_t k = 0; k + 2 < n; ++k) {
+        const size_t d = order[k];
+        if (spec.dims[d].chunk > 1) {
+            if (d + 1 < last) {
+                return false;
+            }
+            last = d + 1;
+        }
+    }
+    return true;
+}
+
 } // namespace zarr

@@ -26,6 +26,13 @@ storage_order_from(const size_t* order,
                    const std::vector<DimensionSpec>& dims,
                    const std::string& field);
 
+/// True if every chunk of `spec` receives its y/x planes in the order they
+/// are stored: its frame axes are not swapped, and the outer dimensions of
+/// more than one plane per chunk keep their relative order (those of one
+/// plane per chunk may move freely).
+bool
+planes_arrive_in_order(const ArraySpec& spec);
+
 /// `values` (one per dimension, acquisition order) in storage order.
 template<typename T>
 std::vector<T>

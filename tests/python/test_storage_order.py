@@ -74,6 +74,20 @@ def test_readers_see_the_transposed_input(tmp_path, version, order, compressed, 
 
 
 @pytest.mark.parametrize("version", [V2, V3], ids=["v2", "v3"])
+def test_planes_compressed_as_they_arrive_when_their_order_is_kept(tmp_path, capfd, debug_log,
+                                                                   version):
+    # One channel per chunk: moving c past z keeps each chunk's z planes in
+    # the order they arrive, so they are compressed as frames come.
+    d = dims(("t", 0, 2, 1), ("c", 3, 1, 1), ("z", 5, 2, 2), ("y", 64, 64, 1), ("x", 64, 32, 2))
+    frames = random_frames(2 * 15 + 4, 64, 64, np.uint16, seed=7)
+    s = settings(tmp_path / "s.zarr", d, version=version, compression=blosc("lz4", 1, 1))
+    write(s, frames, ("t", "z", "c", "y", "x"))
+    assert "chunks compressed plane by plane" in capfd.readouterr().err
+    expected = expected_array(frames, d).transpose(0, 2, 1, 3, 4)
+    assert_readers_see(array_path(tmp_path / "s.zarr"), expected, version)
+
+
+@pytest.mark.parametrize("version", [V2, V3], ids=["v2", "v3"])
 def test_metadata_lists_every_axis_in_storage_order(tmp_path, version):
     d = dims(("t", 0, 2, 2), ("c", 3, 2, 1), ("z", 5, 2, 2, "micrometer", 2.0),
              ("y", 13, 4, 2, "micrometer", 0.5), ("x", 11, 4, 2, "micrometer", 0.25))

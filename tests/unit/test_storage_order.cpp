@@ -166,6 +166,23 @@ TEST(StorageOrder, AcceptsWhatAcquireZarrAcceptsAndRefusesTheRestNamingFieldAndO
               "dimension indices 0..2");
 }
 
+TEST(StorageOrder, PlanesArriveInOrderUnlessDimensionsOfSeveralPlanesPerChunkSwap)
+{
+    ArraySpec spec;
+    // t, c (one plane per chunk), z, q (several), y, x.
+    spec.dims = dims({ { 0, 2, 1 }, { 3, 1, 1 }, { 5, 2, 1 }, { 4, 2, 1 }, { 8, 4, 1 },
+                       { 8, 4, 1 } });
+    EXPECT_TRUE(zarr::planes_arrive_in_order(spec));
+    spec.storage_order = { 0, 2, 1, 3, 4, 5 }; // c moves past z
+    EXPECT_TRUE(zarr::planes_arrive_in_order(spec));
+    spec.storage_order = { 0, 2, 3, 1, 4, 5 };
+    EXPECT_TRUE(zarr::planes_arrive_in_order(spec));
+    spec.storage_order = { 0, 3, 2, 1, 4, 5 }; // q before z
+    EXPECT_FALSE(zarr::planes_arrive_in_order(spec));
+    spec.storage_order = { 0, 1, 2, 3, 5, 4 }; // frame axes swapped
+    EXPECT_FALSE(zarr::planes_arrive_in_order(spec));
+}
+
 TEST(StorageOrder, IdentityOrderScattersAsAcquired)
 {
     expect_every_element_where_a_reader_finds_it(
