@@ -81,7 +81,9 @@ class Stream
            int downsampling_method,
            const std::string& output_key,
            bool overwrite,
-           const std::optional<std::string>& custom_metadata)
+           const std::optional<std::string>& custom_metadata,
+           uint32_t max_levels,
+           const std::optional<std::vector<size_t>>& storage_dimension_order)
     {
         ZarrStreamSettings settings{};
         settings.store_path = store_path.c_str();
@@ -134,6 +136,16 @@ class Stream
         settings.overwrite = overwrite;
         settings.custom_metadata =
           custom_metadata ? custom_metadata->c_str() : nullptr;
+        settings.max_levels = max_levels;
+        if (storage_dimension_order) {
+            if (storage_dimension_order->size() != dims.size()) {
+                throw py::value_error("storage_dimension_order has " +
+                                      std::to_string(storage_dimension_order->size()) +
+                                      " entries but there are " +
+                                      std::to_string(dims.size()) + " dimensions");
+            }
+            settings.storage_dimension_order = storage_dimension_order->data();
+        }
 
         {
             py::gil_scoped_release release;
@@ -246,7 +258,9 @@ PYBIND11_MODULE(_core, m)
                     int,
                     const std::string&,
                     bool,
-                    const std::optional<std::string>&>(),
+                    const std::optional<std::string>&,
+                    uint32_t,
+                    const std::optional<std::vector<size_t>>&>(),
            py::arg("store_path"),
            py::arg("s3"),
            py::arg("compression"),
@@ -258,7 +272,9 @@ PYBIND11_MODULE(_core, m)
            py::arg("downsampling_method"),
            py::arg("output_key"),
            py::arg("overwrite"),
-           py::arg("custom_metadata"))
+           py::arg("custom_metadata"),
+           py::arg("max_levels") = 0,
+           py::arg("storage_dimension_order") = py::none())
       .def("append", &Stream::append, py::arg("data"))
       .def("write_custom_metadata", &Stream::write_custom_metadata,
            py::arg("json"), py::arg("overwrite"))

@@ -73,7 +73,8 @@ ArrayStream::image_attributes(const std::string& store_name) const
         datasets.push_back(std::move(ds));
     }
     const std::string& name = plan_.output_key.empty() ? store_name : plan_.output_key;
-    json entry = ome_multiscales_entry(name, full.dims, datasets, full.version);
+    json entry =
+      ome_multiscales_entry(name, full.dims, datasets, full.version, full.storage_order);
     if (plan_.multiscale) {
         describe_downsampling(entry, plan_.downsampling);
     }

@@ -6,6 +6,7 @@
 #include "../util/raw_enum.hh"
 #include "../zarr/geometry.hh"
 #include "../zarr/pyramid.hh"
+#include "../zarr/storage_order.hh"
 
 #include <cmath>
 #include <cstring>
@@ -420,6 +421,8 @@ plan_stream(const ZarrStreamSettings* settings)
     }
     ArraySpec& array = plan.array;
     array = array_from(s, checked_enums(s));
+    array.storage_order =
+      storage_order_from(s.storage_dimension_order, array.dims, "storage_dimension_order");
 
     plan.output_key =
       normalize_output_key(s.output_key == nullptr ? "" : s.output_key);
@@ -445,8 +448,9 @@ plan_stream(const ZarrStreamSettings* settings)
         array.key = plan.output_key;
     }
 
-    plan.levels = plan.multiscale ? pyramid_levels(array, plan.output_key)
-                                  : std::vector<ArraySpec>{ array };
+    plan.levels = plan.multiscale
+                    ? pyramid_levels(array, plan.output_key, { .max_levels = s.max_levels })
+                    : std::vector<ArraySpec>{ array };
 
     // NGFF wants 2-5 axes ordered time, channel, space; real acquisitions
     // break that, so we write what was asked and say so.
