@@ -23,6 +23,7 @@ import secrets
 import subprocess
 import sys
 import threading
+import time
 import urllib.parse
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -37,6 +38,7 @@ DEFAULTS = {
     "container_authorization": None,  # the Authorization header required, if any
     "imds_role": "acquire-test-role",
     "fail": {},                # {"sts"|"container"|"imds": HTTP status} to answer instead
+    "delay": 0,                # seconds the container endpoint takes to answer
 }
 
 
@@ -124,6 +126,8 @@ class Handler(BaseHTTPRequestHandler):
             st.stats["container"] += 1
             expected = st.settings["container_authorization"]
             failing = st.settings["fail"].get("container")
+            delay = st.settings["delay"]
+        time.sleep(delay)
         if expected is not None and self.headers.get("Authorization") != expected:
             return self._refuse(401, json.dumps({"code": "Unauthorized",
                                                  "message": "bad authorization token"}))

@@ -447,3 +447,20 @@ TEST_F(CredentialEndpoints, FailedRefreshKeepsValidCredentialsThenReportsExpiry)
     EXPECT_TRUE(has(what, "have expired") && has(what, "HTTP 503")) << what;
     EXPECT_FALSE(has(what, "fake-secret")) << what;
 }
+
+TEST_F(CredentialEndpoints, OtherThreadsGoOnWithValidCredentialsDuringARefresh)
+{
+    const std::string url = server(R"({"lifetime": 4})");
+    NEED_SERVER(url);
+    setenv("AWS_CONTAINER_CREDENTIALS_FULL_URI", (url + "/container/credentials").c_str(), 1);
+    auto p = find_credentials();
+    server(R"({"lifetime": 4, "delay": 1.5, "access_key_id": "AKIDSLOW"})");
+    std::this_thread::sleep_for(2200ms); // refresh due, the current ones still valid
+    std::thread refresher([&] { EXPECT_EQ(p->get().access_key_id, "AKIDSLOW-1"); });
+    std::this_thread::sleep_for(300ms);
+    const auto start = std::chrono::steady_clock::now();
+    EXPECT_EQ(p->get().access_key_id, "AKIDFAKECREDENTIALS-1");
+    EXPECT_LT(std::chrono::steady_clock::now() - start, 500ms);
+    refresher.join();
+    EXPECT_EQ(p->get().access_key_id, "AKIDSLOW-1");
+}

@@ -184,26 +184,50 @@ CredentialsProvider::needs_refresh(Clock::time_point now) const
 Credentials
 CredentialsProvider::get()
 {
-    std::lock_guard lock(mutex_);
-    const auto now = Clock::now();
-    if (!needs_refresh(now)) {
+    std::unique_lock lock(mutex_);
+    for (;;) {
+        const auto now = Clock::now();
+        if (!needs_refresh(now)) {
+            return current_.credentials;
+        }
+        if (!refreshing_) {
+            break;
+        }
+        // Another thread is fetching: until they expire, the current
+        // credentials serve, so requests do not wait on the fetch.
+        if (now < *current_.expiration) {
+            return current_.credentials;
+        }
+        refreshed_.wait(lock);
+    }
+    refreshing_ = true;
+    const auto started = Clock::now();
+    next_try_ = started + kMinFetchInterval;
+    lock.unlock();
+    std::optional<TimedCredentials> fresh;
+    std::string why;
+    try {
+        fresh = fetch_();
+    } catch (const std::exception& e) {
+        why = e.what();
+    }
+    lock.lock();
+    refreshing_ = false;
+    refreshed_.notify_all();
+    if (fresh) {
+        current_ = std::move(*fresh);
+        fetched_at_ = started;
+        log::debug("S3 credentials from ", source_, " refreshed");
         return current_.credentials;
     }
-    next_try_ = now + kMinFetchInterval;
-    try {
-        current_ = fetch_();
-        fetched_at_ = now;
-        log::debug("S3 credentials from ", source_, " refreshed");
-    } catch (const Error& e) {
-        if (now >= *current_.expiration) {
-            fail(ZarrStatusCode_IOError, "the S3 credentials from ", source_,
-                 " have expired and fetching new ones failed: ", e.what());
-        }
-        const auto left =
-          std::chrono::duration_cast<std::chrono::seconds>(*current_.expiration - now);
-        log::warning("refreshing the S3 credentials from ", source_, " failed (", e.what(),
-                     "); the current ones are valid for another ", left.count(), " s");
+    const auto now = Clock::now();
+    if (now >= *current_.expiration) {
+        fail(ZarrStatusCode_IOError, "the S3 credentials from ", source_,
+             " have expired and fetching new ones failed: ", why);
     }
+    const auto left = std::chrono::duration_cast<std::chrono::seconds>(*current_.expiration - now);
+    log::warning("refreshing the S3 credentials from ", source_, " failed (", why,
+                 "); the current ones are valid for another ", left.count(), " s");
     return current_.credentials;
 }
 

@@ -16,6 +16,7 @@
 #include "sigv4.hh"
 
 #include <chrono>
+#include <condition_variable>
 #include <functional>
 #include <memory>
 #include <mutex>
@@ -35,7 +36,8 @@ struct TimedCredentials
 
 /// The current credentials of one source, shared by every request of a
 /// store. Thread-safe: requests on any thread call get(), and the first one
-/// to find the credentials near their expiration fetches new ones.
+/// to find the credentials near their expiration fetches new ones while the
+/// others go on with the current ones (or wait, once those have expired).
 class CredentialsProvider
 {
   public:
@@ -62,6 +64,8 @@ class CredentialsProvider
     Fetch fetch_;
     std::string source_;
     std::mutex mutex_;
+    std::condition_variable refreshed_;
+    bool refreshing_ = false; // a thread is fetching, without the mutex
     TimedCredentials current_;
     Clock::time_point fetched_at_;
     Clock::time_point next_try_; // after a failed refresh

@@ -7,10 +7,12 @@
 #include <pugixml.hpp>
 
 #include <cstdlib>
+#include <ctime>
 #include <fstream>
 #include <memory>
 #include <mutex>
 #include <sstream>
+#include <vector>
 
 namespace zarr::storage::s3 {
 
