@@ -236,18 +236,18 @@ Client::prepare(const Request& request) const
 CURLcode
 Client::attempt(const Request& request, const Prepared& p, Response& response)
 {
+    const Credentials credentials = config_.credentials->get();
     const std::string amz_date = amz_date_now();
     RequestToSign to_sign{ request.method, p.path, request.query, request.headers,
                            p.payload_hash };
     to_sign.headers.emplace_back("host", endpoint_.host);
     to_sign.headers.emplace_back("x-amz-date", amz_date);
     to_sign.headers.emplace_back("x-amz-content-sha256", p.payload_hash);
-    if (!config_.credentials.session_token.empty()) {
-        to_sign.headers.emplace_back("x-amz-security-token",
-                                     config_.credentials.session_token);
+    if (!credentials.session_token.empty()) {
+        to_sign.headers.emplace_back("x-amz-security-token", credentials.session_token);
     }
     const std::string auth =
-      authorization(to_sign, config_.credentials, amz_date, config_.region, "s3");
+      authorization(to_sign, credentials, amz_date, config_.region, "s3");
 
     curl_slist* headers = nullptr;
     for (const auto& [name, value] : to_sign.headers) {

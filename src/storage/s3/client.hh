@@ -3,6 +3,7 @@
 // connection alive), with retries for transient failures.
 #pragma once
 
+#include "credentials.hh"
 #include "sigv4.hh"
 
 #include <curl/curl.h>
@@ -21,7 +22,9 @@ struct ClientConfig
     std::string endpoint; // as given: "host[:port]" or "http(s)://host[:port]"
     std::string bucket;
     std::string region = "us-east-1";
-    Credentials credentials;
+    // Asked before every attempt: temporary credentials change as they are
+    // refreshed.
+    std::shared_ptr<CredentialsProvider> credentials;
     // Per request: with the backoff below, retries span 11-21 s (jitter),
     // long enough for an object store's restart (a single SeaweedFS or MinIO
     // node is back within seconds) to cost no data.
@@ -84,6 +87,8 @@ class Client
 
     const std::string& bucket() const { return config_.bucket; }
     const std::string& base_url() const { return endpoint_.base_url; }
+    /// Where the credentials come from, for messages.
+    const std::string& credentials_source() const { return config_.credentials->source(); }
     /// "s3://bucket/key".
     std::string describe(const std::string& key) const;
 

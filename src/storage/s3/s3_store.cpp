@@ -158,8 +158,8 @@ class S3Store final : public Store
             fail(ZarrStatusCode_InvalidSettings, "S3 credentials were refused by ",
                  client_.base_url(), " for bucket '", client_.bucket(), "' (",
                  r.describe_error(),
-                 "): check AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY or the credentials "
-                 "file, and s3_settings.region");
+                 "): they come from ", client_.credentials_source(),
+                 "; check them and s3_settings.region");
         }
         fail(ZarrStatusCode_IOError, "cannot list s3://", client_.bucket(), "/", prefix_,
              "/ at ", client_.base_url(), ": ", r.describe_error());
