@@ -17,6 +17,9 @@ ArrayStream::ArrayStream(ArrayPlan plan,
   , store_(store)
   , pool_(pool)
 {
+    if (!plan_.image) {
+        plan_.levels.front().attributes = attributes_;
+    }
     const auto& levels = plan_.levels;
     for (size_t k = 0; k < levels.size(); ++k) {
         writers_.push_back(std::make_unique<ArrayWriter>(
@@ -54,7 +57,7 @@ ArrayStream::ArrayStream(ArrayPlan plan,
 std::optional<std::string>
 ArrayStream::image_group() const
 {
-    if (plan_.output_key.empty() || plan_.multiscale) {
+    if (plan_.image) {
         return plan_.output_key;
     }
     return std::nullopt;
@@ -133,7 +136,35 @@ ArrayStream::push_frame(const uint8_t* frame)
 }
 
 void
-ArrayStream::append(const uint8_t* data, size_t n, size_t& accepted)
+ArrayStream::copy_in(uint8_t* to, const uint8_t* data, size_t n)
+{
+    if (data != nullptr) {
+        std::memcpy(to, data, n);
+    } else {
+        std::memset(to, 0, n);
+    }
+}
+
+void
+ArrayStream::refuse(size_t n, uint64_t room, bool whole) const
+{
+    const auto& append_dim = plan_.levels.front().dims[0];
+    const std::string where = plan_.output_key.empty() ? std::string("the root")
+                                                        : cat("'", plan_.output_key, "'");
+    if (whole) {
+        fail(ZarrStatusCode_WriteOutOfBounds, "the array at ", where,
+             " has room for ", room, " more bytes (its append dimension '",
+             append_dim.name, "' holds ", append_dim.size, ", ", frame_capacity_,
+             " frames; ", frames_, " appended): the append of ", n,
+             " bytes was refused whole, nothing was written");
+    }
+    fail(ZarrStatusCode_Overflow, "the array is full: its append dimension '", append_dim.name,
+         "' holds ", append_dim.size, " (", frame_capacity_, " frames); ", room, " of the ", n,
+         " bytes were accepted and ", n - room, " refused");
+}
+
+void
+ArrayStream::append(const uint8_t* data, size_t n, size_t& accepted, bool whole)
 {
     // Bytes the array can still take (bounded append dimension).
     uint64_t room = UINT64_MAX;
@@ -143,13 +174,18 @@ ArrayStream::append(const uint8_t* data, size_t n, size_t& accepted)
         }
         room -= staged_;
     }
+    if (whole && n > room) {
+        refuse(n, room, true);
+    }
     const size_t take = static_cast<size_t>(std::min<uint64_t>(n, room));
+    // data NULL: zeros, copied from nowhere (the offsets below stay 0).
+    const auto at = [data](size_t offset) { return data == nullptr ? nullptr : data + offset; };
 
     size_t done = 0;
     if (staged_ > 0) {
         const size_t fill = static_cast<size_t>(
           std::min<uint64_t>(take, frame_bytes_ - staged_));
-        std::memcpy(staging_.get() + staged_, data, fill);
+        copy_in(staging_.get() + staged_, at(done), fill);
         staged_ += fill;
         done += fill;
         accepted = done;
@@ -158,33 +194,56 @@ ArrayStream::append(const uint8_t* data, size_t n, size_t& accepted)
             staged_ = 0;
         }
     }
+    bool zero_frame_ready = false;
     while (take - done >= frame_bytes_) {
-        const uint8_t* frame = data + done;
-        if (reinterpret_cast<uintptr_t>(frame) % element_align_ != 0) {
+        const uint8_t* frame = at(done);
+        if (frame == nullptr) {
+            // One zero frame, pushed as often as needed: writers and
+            // downsamplers copy what they keep before push_frame returns.
+            if (!zero_frame_ready) {
+                std::memset(staging_.get(), 0, frame_bytes_);
+                zero_frame_ready = true;
+            }
+            frame = staging_.get();
+        } else if (reinterpret_cast<uintptr_t>(frame) % element_align_ != 0) {
             // The downsampler reads typed elements: a frame that starts
             // mid-element (after an odd-sized append) is realigned first.
             std::memcpy(staging_.get(), frame, frame_bytes_);
             frame = staging_.get();
+            zero_frame_ready = false;
         }
         push_frame(frame);
         done += frame_bytes_;
         accepted = done;
     }
     if (done < take) {
-        std::memcpy(staging_.get(), data + done, take - done);
+        copy_in(staging_.get(), at(done), take - done);
         staged_ = take - done;
         done = take;
         accepted = done;
     }
 
     if (take < n) {
-        const auto& append_dim = plan_.levels.front().dims[0];
-        fail(ZarrStatusCode_Overflow,
-             "the array is full: its append dimension '", append_dim.name,
-             "' holds ", append_dim.size, " (", frame_capacity_,
-             " frames); ", take, " of the ", n, " bytes were accepted and ",
-             n - take, " refused");
+        refuse(n, take, false);
     }
+}
+
+void
+ArrayStream::set_node_attributes(const json& attributes)
+{
+    attributes_->set(attributes.dump());
+    const ArraySpec& full = plan_.levels.front();
+    if (full.version == ZarrVersion_2) {
+        store_.put_atomic(join_key(full.key, ".zattrs"), attributes.dump(4) + "\n");
+    } else {
+        writers_.front()->rewrite_metadata();
+    }
+}
+
+json
+ArrayStream::node_attributes() const
+{
+    return json::parse(attributes_->get());
 }
 
 void
