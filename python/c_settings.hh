@@ -6,6 +6,7 @@
 #include "acquire.zarr.h"
 
 #include <pybind11/pybind11.h>
+#include <pybind11/stl.h>
 
 #include <deque>
 #include <string>
