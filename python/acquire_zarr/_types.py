@@ -142,7 +142,7 @@ def _check_items(field: str, items: List[Any], cls: type) -> None:
     was assigned."""
     for i, item in enumerate(items):
         if not isinstance(item, cls):
-            raise TypeError(f"{field}[{i}] must be a {cls.__name__}, got {item!r}")
+            raise TypeError(f"{field}[{i}] must be {cls.__name__}, got {item!r}")
 
 
 def _data_type(value: Any) -> DataType:
