@@ -44,6 +44,9 @@ CSettings::CSettings(const py::dict& plan)
     settings_.output_key = text(plan["output_key"]);
     settings_.overwrite = number<bool>(plan, "overwrite");
     settings_.custom_metadata = text(plan["custom_metadata"]);
+    settings_.max_levels = number<uint32_t>(plan, "max_levels");
+    settings_.storage_dimension_order =
+      order(plan["storage_dimension_order"]);
 
     for (const py::handle a : plan["arrays"]) {
         arrays_.push_back(array(py::reinterpret_borrow<py::dict>(a)));
@@ -107,6 +110,15 @@ CSettings::dimensions(const py::handle& list,
     *count = dims.size();
 }
 
+const size_t*
+CSettings::order(const py::handle& value)
+{
+    if (value.is_none()) {
+        return nullptr;
+    }
+    return orders_.emplace_back(value.cast<std::vector<size_t>>()).data();
+}
+
 ZarrArraySettings
 CSettings::array(const py::dict& plan)
 {
@@ -119,13 +131,7 @@ CSettings::array(const py::dict& plan)
     a.downsampling_method = static_cast<ZarrDownsamplingMethod>(
       number<int>(plan, "downsampling_method"));
     a.max_levels = number<uint32_t>(plan, "max_levels");
-    if (!plan["storage_dimension_order"].is_none()) {
-        a.storage_dimension_order =
-          orders_
-            .emplace_back(
-              plan["storage_dimension_order"].cast<std::vector<size_t>>())
-            .data();
-    }
+    a.storage_dimension_order = order(plan["storage_dimension_order"]);
     a.is_ngff = number<bool>(plan, "is_ngff");
     return a;
 }

@@ -29,6 +29,7 @@ class CSettings
     void dimensions(const pybind11::handle& list,
                     ZarrDimensionProperties** out,
                     size_t* count);
+    const size_t* order(const pybind11::handle& value); // None: NULL
     ZarrArraySettings array(const pybind11::dict& plan);
     ZarrHCSWell well(const pybind11::dict& plan);
     ZarrHCSPlate plate(const pybind11::dict& plan);

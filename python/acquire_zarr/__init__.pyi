@@ -203,7 +203,8 @@ class Plate:
 
 class StreamSettings:
     """Everything a ZarrStream needs: the seed-era single array
-    (``dimensions``...) or ``arrays``/``hcs_plates`` (alias ``plates``).
+    (``dimensions``..., with ``max_levels`` and ``storage_dimension_order``
+    as extensions) or ``arrays``/``hcs_plates`` (alias ``plates``).
     ``max_threads=0``: ZARR_MAX_THREADS if set, else one per core. Every
     list is live."""
 
@@ -222,6 +223,8 @@ class StreamSettings:
     arrays: List[ArraySettings]
     hcs_plates: List[Plate]
     plates: List[Plate]
+    max_levels: int
+    storage_dimension_order: Optional[List[str]]
     def __init__(
         self,
         store_path: str = "",
@@ -238,6 +241,8 @@ class StreamSettings:
         overwrite: bool = False,
         arrays: Optional[Iterable[ArraySettings]] = None,
         hcs_plates: Optional[Iterable[Plate]] = None,
+        max_levels: int = 0,
+        storage_dimension_order: Optional[Iterable[str]] = None,
         *,
         plates: Optional[Iterable[Plate]] = None,
     ) -> None: ...

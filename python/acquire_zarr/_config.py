@@ -65,6 +65,23 @@ def _compression_dict(c: CompressionSettings) -> dict:
             "level": c.level, "shuffle": c.shuffle}
 
 
+def _order_out(field: str, order: List[Any], dimensions: List[Dimension]) -> List[Any]:
+    """Indices, as acquire-zarr writes them, when they resolve; the names as
+    given otherwise, so that nothing is lost."""
+    try:
+        return storage_order_indices(field, order, dimensions)  # type: ignore[return-value]
+    except InvalidSettingsError:
+        return list(order)
+
+
+def _order_in(order: Optional[List[Any]], dims: List[Dimension]) -> Optional[List[Any]]:
+    """Indices (acquire-zarr's form) become the names they stand for."""
+    if order is None:
+        return None
+    return [dims[i].name if isinstance(i, int) and not isinstance(i, bool)
+            and 0 <= i < len(dims) else i for i in order]
+
+
 def _array_dict(field: str, a: ArraySettings) -> dict:
     _check_items(f"{field}.dimensions", a.dimensions, Dimension)
     out: Dict[str, Any] = {}
@@ -79,13 +96,8 @@ def _array_dict(field: str, a: ArraySettings) -> dict:
     if a.max_levels:
         out["max_levels"] = a.max_levels
     if a.storage_dimension_order is not None:
-        # Indices, as acquire-zarr writes them, when they resolve; the names
-        # as given otherwise, so that nothing is lost.
-        try:
-            out["storage_dimension_order"] = storage_order_indices(
-                field, a.storage_dimension_order, a.dimensions)
-        except InvalidSettingsError:
-            out["storage_dimension_order"] = list(a.storage_dimension_order)
+        out["storage_dimension_order"] = _order_out(
+            f"{field}.storage_dimension_order", a.storage_dimension_order, a.dimensions)
     # The value asked for, not the one a downsampling method implies.
     out["is_ngff"] = a._is_ngff
     return out
@@ -155,6 +167,11 @@ def to_dict(s: StreamSettings) -> dict:
         out["multiscale"] = s.multiscale
         out["downsampling_method"] = s.downsampling_method.name.lower()
         out["output_key"] = s.output_key
+        if s.max_levels:
+            out["max_levels"] = s.max_levels
+        if s.storage_dimension_order is not None:
+            out["storage_dimension_order"] = _order_out(
+                "storage_dimension_order", s.storage_dimension_order, s.dimensions)
     if s.arrays:
         out["arrays"] = [_array_dict(f"arrays[{i}]", a) for i, a in enumerate(s.arrays)]
     if s.hcs_plates:
@@ -306,11 +323,7 @@ def _array(where: str, data: Any) -> ArraySettings:
                             "is_ngff"))
     methods: Dict[Any, str] = {None: "none", **_names(DownsamplingMethod)}
     dims = _dimensions(n)
-    order = n.get("storage_dimension_order", "list")
-    if order is not None:
-        # Indices (acquire-zarr's form) become the names they stand for.
-        order = [dims[i].name if isinstance(i, int) and not isinstance(i, bool)
-                 and 0 <= i < len(dims) else i for i in order]
+    order = _order_in(n.get("storage_dimension_order", "list"), dims)
     return ArraySettings(
         output_key=n.get("output_key", "str"), dimensions=dims,
         data_type=n.choice("data_type", _names(DataType), DataType.UINT8),
@@ -366,7 +379,8 @@ def _plate(where: str, data: Any) -> Plate:
 
 _TOP = ("version", "store_path", "zarr_version", "overwrite", "max_threads", "s3",
         "custom_metadata", "dimensions", "data_type", "compression", "multiscale",
-        "downsampling_method", "output_key", "arrays", "plates")
+        "downsampling_method", "output_key", "max_levels", "storage_dimension_order", "arrays",
+        "plates")
 
 
 def from_dict(data: Any) -> StreamSettings:
@@ -396,6 +410,9 @@ def from_dict(data: Any) -> StreamSettings:
         downsampling_method=n.choice("downsampling_method", _names(DownsamplingMethod),
                                      DownsamplingMethod.DECIMATE),
         output_key=n.get("output_key", "str", ""),
+        max_levels=n.get("max_levels", "int", 0),
+        storage_dimension_order=_order_in(n.get("storage_dimension_order", "list"),
+                                          _dimensions(n)),
         arrays=[_array(f"arrays[{i}]", a) for i, a in enumerate(_items(n, "arrays"))],
         hcs_plates=[_plate(f"plates[{i}]", p) for i, p in enumerate(_items(n, "plates"))])
 

@@ -148,6 +148,9 @@ def stream_plan(s: Any) -> Plan:
         "output_key": s.output_key,
         "overwrite": s.overwrite,
         "custom_metadata": s.custom_metadata or None,
+        "max_levels": s.max_levels,
+        "storage_dimension_order": storage_order_indices(
+            "storage_dimension_order", s.storage_dimension_order, s.dimensions),
         "arrays": [array_plan(f"arrays[{i}]", a) for i, a in enumerate(s.arrays)],
         "plates": [_plate_plan(f"hcs_plates[{i}]", p) for i, p in enumerate(s.hcs_plates)],
     }

@@ -9,7 +9,7 @@ from typing import Any, Iterable, List, Optional
 
 import numpy as np
 
-from ._arrays import ArraySettings, Plate
+from ._arrays import ArraySettings, Plate, _storage_order
 from ._errors import InvalidSettingsError
 from ._types import (
     CompressionSettings,
@@ -32,7 +32,8 @@ class StreamSettings(_Settings):
 
     A stream is built either from one array described by the seed-era fields
     (``dimensions``, ``data_type``, ``compression``, ``multiscale``,
-    ``downsampling_method``, ``output_key``), or from ``arrays`` and/or
+    ``downsampling_method``, ``output_key``, and as extensions ``max_levels``
+    and ``storage_dimension_order``, as in ArraySettings), or from ``arrays`` and/or
     ``hcs_plates`` (the current API; ``plates`` is an alias), never both.
     ``store_path``, ``s3``, ``version``, ``max_threads``, ``overwrite`` and
     ``custom_metadata`` apply to both. ``max_threads=0`` means the
@@ -47,7 +48,7 @@ class StreamSettings(_Settings):
     _fields = ("store_path", "s3", "compression", "dimensions", "multiscale",
                "data_type", "version", "max_threads", "custom_metadata",
                "downsampling_method", "output_key", "overwrite", "arrays",
-               "hcs_plates")
+               "hcs_plates", "max_levels", "storage_dimension_order")
 
     def __init__(
         self,
@@ -65,6 +66,8 @@ class StreamSettings(_Settings):
         overwrite: bool = False,
         arrays: Optional[Iterable[ArraySettings]] = None,
         hcs_plates: Optional[Iterable[Plate]] = None,
+        max_levels: int = 0,
+        storage_dimension_order: Optional[Iterable[str]] = None,
         **kwargs: Any,
     ) -> None:
         if "plates" in kwargs:
@@ -86,6 +89,8 @@ class StreamSettings(_Settings):
         self.overwrite = overwrite
         self.arrays = [] if arrays is None else arrays
         self.hcs_plates = [] if hcs_plates is None else hcs_plates
+        self.max_levels = max_levels
+        self.storage_dimension_order = storage_dimension_order
 
     def __setattr__(self, name: str, value: Any) -> None:
         if name in ("store_path", "output_key"):
@@ -114,8 +119,10 @@ class StreamSettings(_Settings):
             value = _enum(ZarrVersion, "StreamSettings.version", value)
         elif name == "downsampling_method":
             value = _enum(DownsamplingMethod, "StreamSettings.downsampling_method", value)
-        elif name == "max_threads":
-            value = _uint("StreamSettings.max_threads", value)
+        elif name in ("max_threads", "max_levels"):
+            value = _uint(f"StreamSettings.{name}", value)
+        elif name == "storage_dimension_order":
+            value = _storage_order("StreamSettings.storage_dimension_order", value)
         elif name == "custom_metadata":
             value = _optional_str("StreamSettings.custom_metadata", value)
             if value:

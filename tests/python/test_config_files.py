@@ -61,7 +61,7 @@ def full_seed_settings() -> aqz.StreamSettings:
                                             codec=aqz.CompressionCodec.BLOSC_LZ4, level=9,
                                             shuffle=1),
         multiscale=True, downsampling_method=aqz.DownsamplingMethod.MEAN, output_key="a/b",
-        custom_metadata='{"k": "v"}')
+        custom_metadata='{"k": "v"}', max_levels=1, storage_dimension_order=["t", "z", "x", "y"])
 
 
 SETTINGS = {"current": full_current_settings, "seed": full_seed_settings,
@@ -122,6 +122,9 @@ def test_dict_uses_acquire_zarr_names_and_leaves_defaults_out():
     assert d["plates"][0]["acquisitions"][1] == {"id": 4}
     # Seed-era fields appear only when used.
     assert "dimensions" not in d and "multiscale" not in d
+    seed = full_seed_settings().to_dict()
+    assert seed["storage_dimension_order"] == [0, 1, 3, 2] and seed["max_levels"] == 1
+    assert "arrays" not in seed and "plates" not in seed
 
 
 def test_yaml_keeps_row_names_that_yaml_1_1_reads_as_booleans():
