@@ -77,7 +77,8 @@ ArrayStream::image_attributes(const std::string& store_name) const
         datasets.push_back(std::move(ds));
     }
     const std::string& name = plan_.output_key.empty() ? store_name : plan_.output_key;
-    json entry = ome_multiscales_entry(name, full.dims, datasets, full.version);
+    json entry =
+      ome_multiscales_entry(name, full.dims, datasets, full.version, full.storage_order);
     if (plan_.multiscale) {
         describe_downsampling(entry, plan_.downsampling);
     }
@@ -152,6 +153,11 @@ ArrayStream::refuse(size_t n, uint64_t room, bool whole) const
     const auto& append_dim = plan_.levels.front().dims[0];
     const std::string where = plan_.output_key.empty() ? std::string("the root")
                                                         : cat("'", plan_.output_key, "'");
+    if (whole && plan_.levels.front().dims.size() == 2) {
+        fail(ZarrStatusCode_WriteOutOfBounds, "the 2-D array at ", where, " is one ",
+             frame_bytes_, "-byte image and has room for ", room, " more bytes: the append of ",
+             n, " bytes was refused whole, nothing was written");
+    }
     if (whole) {
         fail(ZarrStatusCode_WriteOutOfBounds, "the array at ", where,
              " has room for ", room, " more bytes (its append dimension '",
