@@ -7,6 +7,7 @@
 #include "../codec/registry.hh"
 #include "../util/raw_enum.hh"
 #include "../zarr/pyramid.hh"
+#include "../zarr/storage_order.hh"
 #include "settings_checks.hh"
 
 #include <map>
@@ -18,8 +19,9 @@ using namespace checks;
 
 namespace {
 
-/// Dimensions an array of the current API needs at least.
-constexpr size_t kMinArrayDimensions = 3;
+/// Dimensions an array of the current API needs at least: two make one
+/// bounded y x image.
+constexpr size_t kMinArrayDimensions = 2;
 
 /// The normalised key of `output_key`, the refusal naming `field`.
 std::string
@@ -87,7 +89,8 @@ checks::array_spec_from(const std::string& prefix,
                         size_t min_dimensions,
                         ZarrDataType data_type,
                         const ZarrCompressionSettings* compression,
-                        ZarrVersion version)
+                        ZarrVersion version,
+                        codec::NoneCompressor none)
 {
     if (static_cast<unsigned>(raw_enum(data_type)) >= ZarrDataTypeCount) {
         invalid(cat(prefix, "data_type is ", raw_enum(data_type),
@@ -113,14 +116,15 @@ checks::array_spec_from(const std::string& prefix,
     std::set<std::string> names;
     for (size_t i = 0; i < dimension_count; ++i) {
         const std::string field = cat(prefix, "dimensions[", i, "]");
-        array.dims.push_back(check_dimension(dimensions[i], field, i == 0));
+        array.dims.push_back(
+          check_dimension(dimensions[i], field, i == 0 && dimension_count >= 3));
         if (!names.insert(array.dims.back().name).second) {
             invalid(cat(field, ".name '", array.dims.back().name,
                         "' is used by another dimension: names must be unique"));
         }
     }
     try {
-        array.codecs = codec::chain_from_settings(compression, bytes_of(data_type));
+        array.codecs = codec::chain_from_settings(compression, bytes_of(data_type), none);
     } catch (const Error& e) {
         if (prefix.empty()) {
             throw;
@@ -141,7 +145,10 @@ checks::plan_array(const ZarrArraySettings& a,
     ArrayPlan plan;
     ArraySpec array = array_spec_from(prefix, a.dimensions, a.dimension_count,
                                       kMinArrayDimensions, a.data_type,
-                                      a.compression_settings, version);
+                                      a.compression_settings, version,
+                                      codec::NoneCompressor::ignores_codec);
+    array.storage_order = storage_order_from(a.storage_dimension_order, array.dims,
+                                             prefix + "storage_dimension_order");
     if (a.multiscale &&
         static_cast<unsigned>(raw_enum(a.downsampling_method)) >= ZarrDownsamplingMethodCount) {
         invalid(cat(prefix, "downsampling_method is ", raw_enum(a.downsampling_method),
@@ -153,7 +160,11 @@ checks::plan_array(const ZarrArraySettings& a,
     plan.downsampling = a.multiscale ? a.downsampling_method : ZarrDownsamplingMethod_Decimate;
     plan.image = force_image || a.multiscale || a.is_ngff;
     array.key = plan.image ? join_key(key, "0") : key;
-    plan.levels = plan.multiscale ? pyramid_levels(array, key) : std::vector<ArraySpec>{ array };
+    // Every level keeps level 0's chunk shape, as acquire-zarr 0.8+ does.
+    plan.levels = plan.multiscale
+                    ? pyramid_levels(array, key,
+                                     { .max_levels = a.max_levels, .keep_chunk_shape = true })
+                    : std::vector<ArraySpec>{ array };
     return plan;
 }
 

@@ -14,6 +14,7 @@ ArrayStream::ArrayStream(ArrayPlan plan,
                          FirstError& errors,
                          std::vector<std::optional<codec::BloscPlanes>> planes)
   : plan_(std::move(plan))
+  , errors_(&errors)
   , store_(store)
   , pool_(pool)
 {
@@ -23,7 +24,7 @@ ArrayStream::ArrayStream(ArrayPlan plan,
     const auto& levels = plan_.levels;
     for (size_t k = 0; k < levels.size(); ++k) {
         writers_.push_back(std::make_unique<ArrayWriter>(
-          levels[k], store_, pool_, errors, std::move(planes[k])));
+          levels[k], store_, pool_, errors_, std::move(planes[k])));
         if (k > 0) {
             downsamplers_.push_back(std::make_unique<Downsampler>(
               levels[k - 1], levels[k], plan_.downsampling));
@@ -76,7 +77,8 @@ ArrayStream::image_attributes(const std::string& store_name) const
         datasets.push_back(std::move(ds));
     }
     const std::string& name = plan_.output_key.empty() ? store_name : plan_.output_key;
-    json entry = ome_multiscales_entry(name, full.dims, datasets, full.version);
+    json entry =
+      ome_multiscales_entry(name, full.dims, datasets, full.version, full.storage_order);
     if (plan_.multiscale) {
         describe_downsampling(entry, plan_.downsampling);
     }
@@ -151,6 +153,11 @@ ArrayStream::refuse(size_t n, uint64_t room, bool whole) const
     const auto& append_dim = plan_.levels.front().dims[0];
     const std::string where = plan_.output_key.empty() ? std::string("the root")
                                                         : cat("'", plan_.output_key, "'");
+    if (whole && plan_.levels.front().dims.size() == 2) {
+        fail(ZarrStatusCode_WriteOutOfBounds, "the 2-D array at ", where, " is one ",
+             frame_bytes_, "-byte image and has room for ", room, " more bytes: the append of ",
+             n, " bytes was refused whole, nothing was written");
+    }
     if (whole) {
         fail(ZarrStatusCode_WriteOutOfBounds, "the array at ", where,
              " has room for ", room, " more bytes (its append dimension '",
@@ -249,28 +256,36 @@ ArrayStream::node_attributes() const
 void
 ArrayStream::flush()
 {
-    if (staged_ > 0) {
-        log::warning("closing with an incomplete frame (", staged_, " of ",
-                     frame_bytes_, " bytes); the rest is padded with zeros");
-        std::memset(staging_.get() + staged_, 0, frame_bytes_ - staged_);
-        push_frame(staging_.get());
-        staged_ = 0;
-    }
-    // Top-down: flushing level k may complete frames of level k+1.
-    for (size_t k = 0; k < downsamplers_.size(); ++k) {
-        downsamplers_[k]->flush(
-          [this, k](const uint8_t* f) { feed(k + 1, f); });
-    }
-    for (auto& writer : writers_) {
-        writer->flush();
+    try {
+        if (staged_ > 0) {
+            log::warning("closing with an incomplete frame (", staged_, " of ",
+                         frame_bytes_, " bytes); the rest is padded with zeros");
+            std::memset(staging_.get() + staged_, 0, frame_bytes_ - staged_);
+            push_frame(staging_.get());
+            staged_ = 0;
+        }
+        // Top-down: flushing level k may complete frames of level k+1.
+        for (size_t k = 0; k < downsamplers_.size(); ++k) {
+            downsamplers_[k]->flush([this, k](const uint8_t* f) { feed(k + 1, f); });
+        }
+        for (auto& writer : writers_) {
+            writer->flush();
+        }
+    } catch (...) {
+        // This array stops; the others still flush (Stream::close).
+        errors_.record_current();
     }
 }
 
 void
 ArrayStream::finalize_shards()
 {
-    for (auto& writer : writers_) {
-        writer->finalize_shards();
+    try {
+        for (auto& writer : writers_) {
+            writer->finalize_shards();
+        }
+    } catch (...) {
+        errors_.record_current(); // as in flush()
     }
 }
 
@@ -283,7 +298,10 @@ ArrayStream::keep_stored()
         const uint64_t stored = writers_[k]->write_metadata_of_stored_rows();
         if (k == 0) {
             const auto& append_dim = full.spec().dims[0];
-            kept = append_dim.size == 0
+            kept = append_dim.size == 0 && stored == full.append_extent()
+                     ? cat("; '", store_.describe(full.spec().key), "' keeps all ", stored,
+                           " '", append_dim.name, "' indices appended")
+                   : append_dim.size == 0
                      ? cat("; '", store_.describe(full.spec().key), "' keeps the first ",
                            stored, " of the ", full.append_extent(), " '",
                            append_dim.name, "' indices appended (all stored before the "

@@ -68,10 +68,12 @@ class ArrayStream
     uint64_t staged() const noexcept { return staged_; }
 
     /// First step of closing: pushes a partial frame (padded with zeros),
-    /// then hands every level's partial chunks to the pool.
+    /// then hands every level's partial chunks to the pool. A failure is
+    /// recorded (this array's and the stream's first error), not thrown.
     void flush();
 
     /// Second step of closing, once the pool is idle: finishes the shards.
+    /// A failure is recorded, as by flush().
     void finalize_shards();
 
     /// After a failure: rewrites each level's metadata to show only what
@@ -88,6 +90,9 @@ class ArrayStream
     void feed(size_t level, const uint8_t* frame);
 
     ArrayPlan plan_;
+    /// This array's failures (also recorded in the stream's): one array's
+    /// failure stops its writers, not the others', whose data is kept.
+    FirstError errors_;
     std::shared_ptr<NodeAttributes> attributes_ = std::make_shared<NodeAttributes>();
     storage::Store& store_;
     ThreadPool& pool_;

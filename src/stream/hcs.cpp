@@ -66,7 +66,9 @@ checked_path(const char* path, const std::string& field, bool one_segment)
     return key;
 }
 
-/// The version-specific wrapping of a plate's or well's OME-NGFF entry.
+/// The version-specific wrapping of a plate's or well's OME-NGFF entry. The
+/// entry also carries the version on v3, as acquire-zarr 0.10 writes it
+/// (ome-zarr-models warns about a 0.5 plate without it).
 json
 ome_attributes(const char* name, json entry, ZarrVersion version)
 {
@@ -74,6 +76,7 @@ ome_attributes(const char* name, json entry, ZarrVersion version)
         entry["version"] = "0.4";
         return json{ { name, std::move(entry) } };
     }
+    entry["version"] = "0.5";
     return json{ { "ome", json{ { "version", "0.5" }, { name, std::move(entry) } } } };
 }
 

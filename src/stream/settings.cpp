@@ -8,6 +8,7 @@
 #include "../util/raw_enum.hh"
 #include "../zarr/geometry.hh"
 #include "../zarr/pyramid.hh"
+#include "../zarr/storage_order.hh"
 
 #include <cmath>
 #include <cstring>
@@ -356,6 +357,8 @@ seed_array(const ZarrStreamSettings& s, ZarrVersion version)
     ArrayPlan plan;
     ArraySpec array = array_spec_from("", s.dimensions, s.dimension_count, 3,
                                       s.data_type, s.compression_settings, version);
+    array.storage_order =
+      storage_order_from(s.storage_dimension_order, array.dims, "storage_dimension_order");
     plan.output_key = normalize_output_key(s.output_key == nullptr ? "" : s.output_key);
     require_utf8("output_key", plan.output_key);
     plan.field = cat("output_key '", plan.output_key, "'");
@@ -363,8 +366,9 @@ seed_array(const ZarrStreamSettings& s, ZarrVersion version)
     plan.downsampling = s.downsampling_method;
     plan.image = plan.output_key.empty() || plan.multiscale;
     array.key = plan.image ? join_key(plan.output_key, "0") : plan.output_key;
-    plan.levels = plan.multiscale ? pyramid_levels(array, plan.output_key)
-                                  : std::vector<ArraySpec>{ array };
+    plan.levels = plan.multiscale
+                    ? pyramid_levels(array, plan.output_key, { .max_levels = s.max_levels })
+                    : std::vector<ArraySpec>{ array };
     return plan;
 }
 

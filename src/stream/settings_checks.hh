@@ -3,6 +3,7 @@
 // "arrays[2].") and the value.
 #pragma once
 
+#include "../codec/registry.hh"
 #include "../util/error.hh"
 #include "settings.hh"
 #include "zarr.types.h"
@@ -33,7 +34,8 @@ void
 check_sizes(const ArraySpec& array, const std::string& field);
 
 /// The array's dimensions, type and codecs from the fields of either
-/// generation; `prefix` names the struct ("" or "arrays[2].").
+/// generation; `prefix` names the struct ("" or "arrays[2]."). With two
+/// dimensions the array is one bounded frame (no append dimension).
 ArraySpec
 array_spec_from(const std::string& prefix,
                 const ZarrDimensionProperties* dimensions,
@@ -41,7 +43,8 @@ array_spec_from(const std::string& prefix,
                 size_t min_dimensions,
                 ZarrDataType data_type,
                 const ZarrCompressionSettings* compression,
-                ZarrVersion version);
+                ZarrVersion version,
+                codec::NoneCompressor none = codec::NoneCompressor::refuses_codec);
 
 /// The plan of one array of the current API at `key` (normalised);
 /// `force_image` for HCS fields of view (always an OME image group).

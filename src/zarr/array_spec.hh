@@ -48,7 +48,11 @@ class NodeAttributes
 
 struct ArraySpec
 {
-    std::vector<DimensionSpec> dims; // slowest to fastest, >= 3
+    std::vector<DimensionSpec> dims; // acquisition order, slowest to fastest;
+                                     // >= 2 (2: one bounded frame)
+    /// The stored axes: storage_order[k] is the index in `dims` of the k-th
+    /// (storage_order.hh). Empty: acquisition order.
+    std::vector<size_t> storage_order;
     ZarrDataType dtype = ZarrDataType_uint8;
     ZarrVersion version = ZarrVersion_3;
     codec::CodecChain codecs; // how chunks are encoded; bytes alone by default

@@ -5,8 +5,9 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
-static char*
+static inline char*
 read_file(const char* path, size_t* size)
 {
     FILE* f = fopen(path, "rb");
@@ -39,7 +40,7 @@ read_file(const char* path, size_t* size)
 }
 
 /* True if the file at `path` exists and contains `needle`. */
-static int
+static inline int
 file_contains(const char* path, const char* needle)
 {
     char* text = read_file(path, NULL);
