@@ -119,6 +119,40 @@ void
 Stream::prepare_store()
 {
     store_ = storage::open_store(plan_.store, plan_.overwrite);
+    if (!plan_.overwrite) {
+        remove_replaced_arrays();
+    }
+}
+
+void
+Stream::remove_replaced_arrays()
+{
+    // An array written where one exists replaces it: its old chunks go
+    // first, so none of them shows through the new array (a shorter shape,
+    // another chunk grid, or a row the new stream has not written yet).
+    // Levels beyond the new pyramid's go too. An array at the store root is
+    // left alone: its node is the whole store, other arrays included.
+    const auto is_array = [this](const std::string& key) {
+        return store_->exists(join_key(key, "zarr.json")) ||
+               store_->exists(join_key(key, ".zarray"));
+    };
+    for (const ArrayPlan& array : plan_.arrays) {
+        for (const ArraySpec& level : array.levels) {
+            if (!level.key.empty() && is_array(level.key)) {
+                store_->erase_node(level.key);
+            }
+        }
+        if (!array.image) {
+            continue;
+        }
+        for (size_t n = array.levels.size();; ++n) {
+            const std::string stale = join_key(array.output_key, std::to_string(n));
+            if (!is_array(stale)) {
+                break;
+            }
+            store_->erase_node(stale);
+        }
+    }
 }
 
 void

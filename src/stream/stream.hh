@@ -54,6 +54,7 @@ class Stream
 
   private:
     void prepare_store();
+    void remove_replaced_arrays();
     [[noreturn]] void close_after_failure();
     void write_hierarchy();
     void check_open() const;

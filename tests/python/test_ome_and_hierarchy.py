@@ -140,3 +140,41 @@ def test_ome_zarr_reader_opens_the_image(tmp_path):
     nodes = list(Reader(parse_url(str(store)))())
     assert nodes, "ome-zarr found no image"
     assert nodes[0].data[0].shape == (2, 2, 3, 8, 8)
+
+
+@pytest.mark.parametrize("version", [V2, V3], ids=["v2", "v3"])
+def test_an_array_replaced_without_overwrite_keeps_none_of_its_old_objects(tmp_path, version):
+    store = tmp_path / "s.zarr"
+    first = random_frames(2, 8, 8, np.uint16, seed=1)
+    stream(store, TYX, first, version=version, output_key="run1",
+           custom_metadata='{"project": "atlas"}')
+    stream(store, TYX, random_frames(5, 8, 8, np.uint16, seed=2), version=version,
+           output_key="run2", overwrite=False)
+    # The same key again, with a shorter array and shorter metadata.
+    short = dims(("t", 0, 1, 1), ("y", 4, 4, 1), ("x", 4, 4, 1))
+    third = random_frames(1, 4, 4, np.uint16, seed=3)
+    stream(store, short, third, version=version, output_key="run2", overwrite=False)
+    meta = "zarr.json" if version == V3 else ".zarray"
+    files = sorted(p.relative_to(store / "run2").as_posix()
+                   for p in (store / "run2").rglob("*") if p.is_file())
+    chunk = "c/0/0/0" if version == V3 else "0/0/0"
+    assert files == sorted([meta, chunk]), files
+    assert load_json(store / "run2" / meta)["shape"] == [1, 4, 4]  # parses: no stale tail
+    np.testing.assert_array_equal(zarr.open_array(str(store / "run2"), mode="r")[...], third)
+    np.testing.assert_array_equal(zarr.open_array(str(store / "run1"), mode="r")[...], first)
+    assert zarr.open_group(str(store), mode="r").attrs["project"] == "atlas"
+
+
+def test_a_pyramid_replaced_by_a_shorter_one_loses_its_extra_levels(tmp_path):
+    store = tmp_path / "s.zarr"
+    big = dims(("t", 0, 1, 1), ("y", 64, 8, 1), ("x", 64, 8, 1))
+    stream(store, big, random_frames(1, 64, 64, np.uint16), output_key="img", multiscale=True)
+    assert (store / "img" / "3" / "zarr.json").exists()
+    small = dims(("t", 0, 1, 1), ("y", 16, 8, 1), ("x", 16, 8, 1))
+    frames = random_frames(2, 16, 16, np.uint16, seed=4)
+    stream(store, small, frames, output_key="img", multiscale=True, overwrite=False)
+    levels = sorted(p.name for p in (store / "img").iterdir() if p.is_dir())
+    assert levels == ["0", "1"], levels
+    datasets = multiscales(store / "img", V3)[0]["datasets"]
+    assert [d["path"] for d in datasets] == ["0", "1"]
+    np.testing.assert_array_equal(zarr.open_array(str(store / "img" / "0"), mode="r")[...], frames)
