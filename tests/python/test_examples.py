@@ -175,6 +175,41 @@ def test_current_api_python_example_writes_what_its_docstring_says(tmp_path, exa
     CHECKS[example](tmp_path / f"{example}.zarr")
 
 
+def readme_python_blocks(section: str) -> list[str]:
+    """The ```python blocks of README.md's `## <section>`."""
+    import re
+    readme = (REPO / "README.md").read_text()
+    start = readme.index(f"\n## {section}\n")
+    end = readme.find("\n## ", start + 1)
+    return re.findall(r"```python\n(.*?)```", readme[start:end], re.S)
+
+
+@needs_current_api
+def test_readme_several_arrays_block_runs_and_reads_back(tmp_path):
+    (block,) = readme_python_blocks("Several arrays in one stream")
+    result = subprocess.run([sys.executable, "-c", block], cwd=tmp_path, capture_output=True, text=True,
+                            timeout=300)
+    assert result.returncode == 0, result.stderr
+    for i in range(4):
+        data = zarr.open_array(str(tmp_path / "positions.zarr" / f"pos{i}"), mode="r")[:]
+        expected = (100 * i + np.arange(10)).astype(np.uint16)[:, None, None]
+        np.testing.assert_array_equal(data, np.broadcast_to(expected, (10, 512, 512)))
+
+
+@needs_current_api
+def test_readme_hcs_plate_block_runs_and_reads_back(tmp_path):
+    (block,) = readme_python_blocks("HCS plates")
+    result = subprocess.run([sys.executable, "-c", block], cwd=tmp_path, capture_output=True, text=True,
+                            timeout=300)
+    assert result.returncode == 0, result.stderr
+    plate = node(tmp_path / "plate.zarr" / "screen")["attributes"]["ome"]["plate"]
+    assert [w["path"] for w in plate["wells"]] == ["A/1", "B/2"]
+    assert plate["field_count"] == 2
+    for i, key in enumerate(["screen/A/1/fov0", "screen/A/1/fov1", "screen/B/2/fov0"]):
+        data = read_with_tensorstore(tmp_path / "plate.zarr" / key / "0")
+        np.testing.assert_array_equal(data, np.full((5, 512, 512), i, np.uint16))
+
+
 if __name__ == "__main__":  # ctest: check the store a C example wrote
     CHECKS[sys.argv[1]](Path(sys.argv[2]))
     print(f"{sys.argv[2]}: read back as expected")
