@@ -113,19 +113,6 @@ set_plate(ZarrHCSPlate* plate, ZarrCompressionSettings* compression)
     return status;
 }
 
-/* Frees what the create_*_array calls allocated, innermost first. */
-static void
-free_plate(ZarrHCSPlate* plate)
-{
-    for (size_t w = 0; plate->wells && w < plate->well_count; ++w) {
-        ZarrHCSWell_destroy_image_array(&plate->wells[w]);
-    }
-    ZarrHCSPlate_destroy_well_array(plate);
-    ZarrHCSPlate_destroy_acquisition_array(plate);
-    ZarrHCSPlate_destroy_column_name_array(plate);
-    ZarrHCSPlate_destroy_row_name_array(plate);
-}
-
 static ZarrStream*
 create_stream(void)
 {
@@ -147,9 +134,9 @@ create_stream(void)
         set_plate(&hcs.plates[0], &zstd) == ZarrStatusCode_Success) {
         stream = ZarrStream_create(&settings);
     }
-    if (hcs.plates) {
-        free_plate(&hcs.plates[0]);
-    }
+    /* The stream copied what it needs. This frees the plates and all that the
+     * create_*_array helpers allocated in them: wells, fields of view, their
+     * array settings and dimensions, acquisitions, row and column names. */
     ZarrHCSSettings_destroy_plate_array(&hcs);
     return stream;
 }
