@@ -90,9 +90,11 @@ extern "C"
     /** Appends `bytes_in` bytes of pixel data in C order: a partial frame,
      *  one frame or many frames. A partial frame is kept until the rest
      *  arrives. `*bytes_out` receives the number of bytes accepted (may be
-     *  NULL). bytes_in == 0 returns Success at once. Once a bounded append
+     *  NULL). bytes_in == 0 returns Success at once. `data` NULL appends
+     *  `bytes_in` zero bytes (since 0.2.0). Once a bounded append
      *  dimension is full, the bytes that do not fit are refused with
-     *  Overflow and nothing of them is written. An error from a background
+     *  Overflow and nothing of them is written; on a stream built from
+     *  `arrays`/`hcs_settings` this is ZarrStream_append_to with key NULL. An error from a background
      *  write or compression is returned by the next append (and by close).
      *  May block while the writer is behind (backpressure).
      *  Since 0.1.0. */
@@ -115,7 +117,8 @@ extern "C"
 
     /** Allocates `array_count` zero-filled entries in `settings->arrays`
      *  (freeing any earlier ones and their dimension arrays) and sets
-     *  `array_count`. InvalidArgument for NULL settings, OutOfMemory. */
+     *  `array_count`. InvalidArgument for NULL settings or a count of 0,
+     *  OutOfMemory. The other create functions below work the same way. */
     ACQUIRE_ZARR_API ZarrStatusCode
     ZarrStreamSettings_create_arrays(ZarrStreamSettings* settings,
                                      size_t array_count);
@@ -132,11 +135,13 @@ extern "C"
     ACQUIRE_ZARR_API void ZarrArraySettings_destroy_dimension_array(
       ZarrArraySettings* settings);
 
-    /** Allocates zero-filled fields of view in `well->images`. */
+    /** Allocates zero-filled fields of view in `well->images`, each with
+     *  its own zero-filled `array_settings` to fill in place. */
     ACQUIRE_ZARR_API ZarrStatusCode
     ZarrHCSWell_create_image_array(ZarrHCSWell* well, size_t image_count);
-    /** Frees `well->images` (and each one's array settings and dimensions
-     *  if allocated by these functions). NULL-safe. */
+    /** Frees `well->images` and the array settings (with their dimension
+     *  arrays) that ZarrHCSWell_create_image_array allocated; array
+     *  settings the caller put there instead are left alone. NULL-safe. */
     ACQUIRE_ZARR_API void ZarrHCSWell_destroy_image_array(ZarrHCSWell* well);
 
     ACQUIRE_ZARR_API ZarrStatusCode
@@ -147,7 +152,8 @@ extern "C"
                                           size_t acquisition_count);
     ACQUIRE_ZARR_API void ZarrHCSPlate_destroy_acquisition_array(
       ZarrHCSPlate* plate);
-    /** Allocates `row_count` NULL row names; the caller sets each. */
+    /** Allocates `row_count` NULL row names; the caller sets each (the
+     *  destroy function frees the array, not the names). */
     ACQUIRE_ZARR_API ZarrStatusCode
     ZarrHCSPlate_create_row_name_array(ZarrHCSPlate* plate, size_t row_count);
     ACQUIRE_ZARR_API void ZarrHCSPlate_destroy_row_name_array(
@@ -176,13 +182,17 @@ extern "C"
                                      size_t index,
                                      char** key);
 
-    /** An upper bound of the memory a stream with these settings holds. */
+    /** An upper bound of the memory a stream with these settings holds:
+     *  every array's buffers at their largest, the pool's budgets, and an
+     *  allowance per thread and per stream. Validates the settings as
+     *  ZarrStream_create does (without touching the store). */
     ACQUIRE_ZARR_API ZarrStatusCode
     ZarrStreamSettings_estimate_max_memory_usage(
       const ZarrStreamSettings* settings,
       size_t* usage);
 
-    /** Memory the stream holds now (buffers, staging, pools). */
+    /** Memory the stream's buffers hold now: chunk, plane and pack buffers
+     *  (in use or kept for reuse) and partial-frame staging. */
     ACQUIRE_ZARR_API ZarrStatusCode
     ZarrStream_get_current_memory_usage(const ZarrStream* stream,
                                         size_t* usage);
@@ -206,9 +216,13 @@ extern "C"
                                                          const char* key);
 
     /** Writes a JSON object into the attributes of the node at `array_key`
-     *  (NULL or "": the root group): merged key by key with `metadata_key`
-     *  NULL or "", else stored under attributes[metadata_key]. The key
-     *  "ome" is reserved (InvalidArgument). Written at once.
+     *  (NULL or "": the root; also a group the stream made: a parent, a
+     *  plate, a well): merged key by key with `metadata_key` NULL or "",
+     *  else stored under attributes[metadata_key]. The key "ome" is
+     *  reserved, and so are the OME-NGFF keys the stream writes on v2
+     *  ("multiscales", "plate", "well") where it writes them
+     *  (InvalidArgument). Unknown key: KeyNotFound. Written at once,
+     *  atomically (v2 .zattrs, v3 zarr.json).
      *  ZarrStream_write_custom_metadata(s, array_key, metadata_key, json)
      *  maps to this call. */
     ACQUIRE_ZARR_API ZarrStatusCode ZarrStream_write_attributes(

@@ -35,7 +35,10 @@ raise_status(ZarrStatusCode code)
         case ZarrStatusCode_InvalidSettings:
         case ZarrStatusCode_InvalidIndex:
         case ZarrStatusCode_Overflow:
+        case ZarrStatusCode_WriteOutOfBounds:
             throw py::value_error(message);
+        case ZarrStatusCode_KeyNotFound:
+            raise_as(PyExc_KeyError, message);
         case ZarrStatusCode_NotYetImplemented:
             raise_as(PyExc_NotImplementedError, message);
         case ZarrStatusCode_OutOfMemory:
@@ -47,6 +50,7 @@ raise_status(ZarrStatusCode code)
         case ZarrStatusCode_Success:
         case ZarrStatusCode_InternalError:
         case ZarrStatusCode_CompressionError:
+        case ZarrStatusCode_PartialWrite:
         case ZarrStatusCodeCount:
             break;
     }
@@ -77,7 +81,9 @@ class Stream
            int downsampling_method,
            const std::string& output_key,
            bool overwrite,
-           const std::optional<std::string>& custom_metadata)
+           const std::optional<std::string>& custom_metadata,
+           uint32_t max_levels,
+           const std::optional<std::vector<size_t>>& storage_dimension_order)
     {
         ZarrStreamSettings settings{};
         settings.store_path = store_path.c_str();
@@ -130,6 +136,16 @@ class Stream
         settings.overwrite = overwrite;
         settings.custom_metadata =
           custom_metadata ? custom_metadata->c_str() : nullptr;
+        settings.max_levels = max_levels;
+        if (storage_dimension_order) {
+            if (storage_dimension_order->size() != dims.size()) {
+                throw py::value_error("storage_dimension_order has " +
+                                      std::to_string(storage_dimension_order->size()) +
+                                      " entries but there are " +
+                                      std::to_string(dims.size()) + " dimensions");
+            }
+            settings.storage_dimension_order = storage_dimension_order->data();
+        }
 
         {
             py::gil_scoped_release release;
@@ -242,7 +258,9 @@ PYBIND11_MODULE(_core, m)
                     int,
                     const std::string&,
                     bool,
-                    const std::optional<std::string>&>(),
+                    const std::optional<std::string>&,
+                    uint32_t,
+                    const std::optional<std::vector<size_t>>&>(),
            py::arg("store_path"),
            py::arg("s3"),
            py::arg("compression"),
@@ -254,7 +272,9 @@ PYBIND11_MODULE(_core, m)
            py::arg("downsampling_method"),
            py::arg("output_key"),
            py::arg("overwrite"),
-           py::arg("custom_metadata"))
+           py::arg("custom_metadata"),
+           py::arg("max_levels") = 0,
+           py::arg("storage_dimension_order") = py::none())
       .def("append", &Stream::append, py::arg("data"))
       .def("write_custom_metadata", &Stream::write_custom_metadata,
            py::arg("json"), py::arg("overwrite"))

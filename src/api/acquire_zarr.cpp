@@ -4,6 +4,7 @@
 #include "acquire.zarr.h"
 
 #include "../stream/stream.hh"
+#include "boundary.hh"
 #include "../util/error.hh"
 #include "../util/log.hh"
 #include "../util/raw_enum.hh"
@@ -32,8 +33,10 @@ namespace {
 thread_local std::string t_last_error;
 thread_local ZarrStatusCode t_last_status = ZarrStatusCode_Success;
 
+} // namespace
+
 ZarrStatusCode
-record(ZarrStatusCode code, const std::string& message, bool log_it = true)
+zarr::api::record(ZarrStatusCode code, const std::string& message, bool log_it)
 {
     // User input quoted in a message may hold bytes that are not UTF-8;
     // callers (Python among them) expect text.
@@ -45,31 +48,8 @@ record(ZarrStatusCode code, const std::string& message, bool log_it = true)
     return code;
 }
 
-/// Runs `fn`, mapping every exception to a status code and a last-error text.
-template<typename Fn>
-ZarrStatusCode
-guarded(const char* what, Fn&& fn)
-{
-    try {
-        fn();
-        return ZarrStatusCode_Success;
-    } catch (const zarr::Error& e) {
-        // Refusing to overwrite is an answer, not a failure worth an Error line.
-        return record(e.code(), e.what(),
-                      e.code() != ZarrStatusCode_WillNotOverwrite);
-    } catch (const std::bad_alloc&) {
-        return record(ZarrStatusCode_OutOfMemory,
-                      zarr::cat(what, ": out of memory"));
-    } catch (const std::exception& e) {
-        return record(ZarrStatusCode_InternalError,
-                      zarr::cat(what, ": internal error: ", e.what()));
-    } catch (...) {
-        return record(ZarrStatusCode_InternalError,
-                      zarr::cat(what, ": unknown internal error"));
-    }
-}
-
-} // namespace
+using zarr::api::guarded;
+using zarr::api::record;
 
 extern "C" {
 
@@ -234,26 +214,65 @@ ZarrStream_close(ZarrStream* stream)
 }
 
 ZarrStatusCode
-ZarrStream_append(ZarrStream* stream,
-                  const void* data,
-                  size_t bytes_in,
-                  size_t* bytes_out)
+ZarrStream_append_to(ZarrStream* stream,
+                     const void* data,
+                     size_t bytes_in,
+                     size_t* bytes_out,
+                     const char* key)
 {
     size_t accepted = 0;
     ZarrStatusCode code = ZarrStatusCode_Success;
     if (stream == nullptr) {
-        code = record(ZarrStatusCode_InvalidArgument,
-                      "ZarrStream_append: stream is NULL");
+        code = record(ZarrStatusCode_InvalidArgument, "ZarrStream_append: stream is NULL");
     } else {
         code = guarded("ZarrStream_append", [&] {
-            stream->stream.append(static_cast<const uint8_t*>(data), bytes_in,
-                                  accepted);
+            stream->stream.append(key, static_cast<const uint8_t*>(data), bytes_in, accepted);
         });
     }
     if (bytes_out != nullptr) {
         *bytes_out = accepted;
     }
     return code;
+}
+
+ZarrStatusCode
+ZarrStream_append(ZarrStream* stream,
+                  const void* data,
+                  size_t bytes_in,
+                  size_t* bytes_out)
+{
+    return ZarrStream_append_to(stream, data, bytes_in, bytes_out, nullptr);
+}
+
+ZarrStatusCode
+ZarrStream_write_attributes(ZarrStream* stream,
+                            const char* array_key,
+                            const char* metadata_key,
+                            const char* json)
+{
+    if (stream == nullptr) {
+        return record(ZarrStatusCode_InvalidArgument,
+                      "ZarrStream_write_custom_metadata: stream is NULL");
+    }
+    if (json == nullptr) {
+        return record(ZarrStatusCode_InvalidArgument,
+                      "ZarrStream_write_custom_metadata: the JSON text is NULL");
+    }
+    return guarded("ZarrStream_write_custom_metadata", [&] {
+        stream->stream.write_attributes(array_key, metadata_key, json);
+    });
+}
+
+ZarrStatusCode
+ZarrStream_get_current_memory_usage(const ZarrStream* stream, size_t* usage)
+{
+    if (stream == nullptr || usage == nullptr) {
+        return record(ZarrStatusCode_InvalidArgument,
+                      zarr::cat("ZarrStream_get_current_memory_usage: ",
+                                stream == nullptr ? "stream" : "usage", " is NULL"));
+    }
+    return guarded("ZarrStream_get_current_memory_usage",
+                   [&] { *usage = stream->stream.memory_usage(); });
 }
 
 ZarrStatusCode

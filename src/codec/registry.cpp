@@ -110,7 +110,9 @@ row_of(ZarrCompressor compressor, ZarrCompressionCodec codec)
 } // namespace
 
 CodecChain
-chain_from_settings(const ZarrCompressionSettings* settings, size_t item_bytes)
+chain_from_settings(const ZarrCompressionSettings* settings,
+                    size_t item_bytes,
+                    NoneCompressor none)
 {
     if (settings == nullptr) {
         return {};
@@ -124,6 +126,9 @@ chain_from_settings(const ZarrCompressionSettings* settings, size_t item_bytes)
         invalid(cat("compression_settings.codec is ", raw_enum(c.codec),
                     ": must be a ZarrCompressionCodec (0..", ZarrCompressionCodecCount - 1,
                     ")"));
+    }
+    if (c.compressor == ZarrCompressor_None && none == NoneCompressor::ignores_codec) {
+        return {};
     }
     const Entry& row = row_of(c.compressor, c.codec);
     if (c.level > row.max_level) {

@@ -14,13 +14,17 @@ ArrayStream::ArrayStream(ArrayPlan plan,
                          FirstError& errors,
                          std::vector<std::optional<codec::BloscPlanes>> planes)
   : plan_(std::move(plan))
+  , errors_(&errors)
   , store_(store)
   , pool_(pool)
 {
+    if (!plan_.image) {
+        plan_.levels.front().attributes = attributes_;
+    }
     const auto& levels = plan_.levels;
     for (size_t k = 0; k < levels.size(); ++k) {
         writers_.push_back(std::make_unique<ArrayWriter>(
-          levels[k], store_, pool_, errors, std::move(planes[k])));
+          levels[k], store_, pool_, errors_, std::move(planes[k])));
         if (k > 0) {
             downsamplers_.push_back(std::make_unique<Downsampler>(
               levels[k - 1], levels[k], plan_.downsampling));
@@ -54,7 +58,7 @@ ArrayStream::ArrayStream(ArrayPlan plan,
 std::optional<std::string>
 ArrayStream::image_group() const
 {
-    if (plan_.output_key.empty() || plan_.multiscale) {
+    if (plan_.image) {
         return plan_.output_key;
     }
     return std::nullopt;
@@ -73,7 +77,8 @@ ArrayStream::image_attributes(const std::string& store_name) const
         datasets.push_back(std::move(ds));
     }
     const std::string& name = plan_.output_key.empty() ? store_name : plan_.output_key;
-    json entry = ome_multiscales_entry(name, full.dims, datasets, full.version);
+    json entry =
+      ome_multiscales_entry(name, full.dims, datasets, full.version, full.storage_order);
     if (plan_.multiscale) {
         describe_downsampling(entry, plan_.downsampling);
     }
@@ -133,7 +138,40 @@ ArrayStream::push_frame(const uint8_t* frame)
 }
 
 void
-ArrayStream::append(const uint8_t* data, size_t n, size_t& accepted)
+ArrayStream::copy_in(uint8_t* to, const uint8_t* data, size_t n)
+{
+    if (data != nullptr) {
+        std::memcpy(to, data, n);
+    } else {
+        std::memset(to, 0, n);
+    }
+}
+
+void
+ArrayStream::refuse(size_t n, uint64_t room, bool whole) const
+{
+    const auto& append_dim = plan_.levels.front().dims[0];
+    const std::string where = plan_.output_key.empty() ? std::string("the root")
+                                                        : cat("'", plan_.output_key, "'");
+    if (whole && plan_.levels.front().dims.size() == 2) {
+        fail(ZarrStatusCode_WriteOutOfBounds, "the 2-D array at ", where, " is one ",
+             frame_bytes_, "-byte image and has room for ", room, " more bytes: the append of ",
+             n, " bytes was refused whole, nothing was written");
+    }
+    if (whole) {
+        fail(ZarrStatusCode_WriteOutOfBounds, "the array at ", where,
+             " has room for ", room, " more bytes (its append dimension '",
+             append_dim.name, "' holds ", append_dim.size, ", ", frame_capacity_,
+             " frames; ", frames_, " appended): the append of ", n,
+             " bytes was refused whole, nothing was written");
+    }
+    fail(ZarrStatusCode_Overflow, "the array is full: its append dimension '", append_dim.name,
+         "' holds ", append_dim.size, " (", frame_capacity_, " frames); ", room, " of the ", n,
+         " bytes were accepted and ", n - room, " refused");
+}
+
+void
+ArrayStream::append(const uint8_t* data, size_t n, size_t& accepted, bool whole)
 {
     // Bytes the array can still take (bounded append dimension).
     uint64_t room = UINT64_MAX;
@@ -143,13 +181,18 @@ ArrayStream::append(const uint8_t* data, size_t n, size_t& accepted)
         }
         room -= staged_;
     }
+    if (whole && n > room) {
+        refuse(n, room, true);
+    }
     const size_t take = static_cast<size_t>(std::min<uint64_t>(n, room));
+    // data NULL: zeros, copied from nowhere (the offsets below stay 0).
+    const auto at = [data](size_t offset) { return data == nullptr ? nullptr : data + offset; };
 
     size_t done = 0;
     if (staged_ > 0) {
         const size_t fill = static_cast<size_t>(
           std::min<uint64_t>(take, frame_bytes_ - staged_));
-        std::memcpy(staging_.get() + staged_, data, fill);
+        copy_in(staging_.get() + staged_, at(done), fill);
         staged_ += fill;
         done += fill;
         accepted = done;
@@ -158,60 +201,91 @@ ArrayStream::append(const uint8_t* data, size_t n, size_t& accepted)
             staged_ = 0;
         }
     }
+    bool zero_frame_ready = false;
     while (take - done >= frame_bytes_) {
-        const uint8_t* frame = data + done;
-        if (reinterpret_cast<uintptr_t>(frame) % element_align_ != 0) {
+        const uint8_t* frame = at(done);
+        if (frame == nullptr) {
+            // One zero frame, pushed as often as needed: writers and
+            // downsamplers copy what they keep before push_frame returns.
+            if (!zero_frame_ready) {
+                std::memset(staging_.get(), 0, frame_bytes_);
+                zero_frame_ready = true;
+            }
+            frame = staging_.get();
+        } else if (reinterpret_cast<uintptr_t>(frame) % element_align_ != 0) {
             // The downsampler reads typed elements: a frame that starts
             // mid-element (after an odd-sized append) is realigned first.
             std::memcpy(staging_.get(), frame, frame_bytes_);
             frame = staging_.get();
+            zero_frame_ready = false;
         }
         push_frame(frame);
         done += frame_bytes_;
         accepted = done;
     }
     if (done < take) {
-        std::memcpy(staging_.get(), data + done, take - done);
+        copy_in(staging_.get(), at(done), take - done);
         staged_ = take - done;
         done = take;
         accepted = done;
     }
 
     if (take < n) {
-        const auto& append_dim = plan_.levels.front().dims[0];
-        fail(ZarrStatusCode_Overflow,
-             "the array is full: its append dimension '", append_dim.name,
-             "' holds ", append_dim.size, " (", frame_capacity_,
-             " frames); ", take, " of the ", n, " bytes were accepted and ",
-             n - take, " refused");
+        refuse(n, take, false);
     }
+}
+
+void
+ArrayStream::set_node_attributes(const json& attributes)
+{
+    attributes_->set(attributes.dump());
+    const ArraySpec& full = plan_.levels.front();
+    if (full.version == ZarrVersion_2) {
+        store_.put_atomic(join_key(full.key, ".zattrs"), attributes.dump(4) + "\n");
+    } else {
+        writers_.front()->rewrite_metadata();
+    }
+}
+
+json
+ArrayStream::node_attributes() const
+{
+    return json::parse(attributes_->get());
 }
 
 void
 ArrayStream::flush()
 {
-    if (staged_ > 0) {
-        log::warning("closing with an incomplete frame (", staged_, " of ",
-                     frame_bytes_, " bytes); the rest is padded with zeros");
-        std::memset(staging_.get() + staged_, 0, frame_bytes_ - staged_);
-        push_frame(staging_.get());
-        staged_ = 0;
-    }
-    // Top-down: flushing level k may complete frames of level k+1.
-    for (size_t k = 0; k < downsamplers_.size(); ++k) {
-        downsamplers_[k]->flush(
-          [this, k](const uint8_t* f) { feed(k + 1, f); });
-    }
-    for (auto& writer : writers_) {
-        writer->flush();
+    try {
+        if (staged_ > 0) {
+            log::warning("closing with an incomplete frame (", staged_, " of ",
+                         frame_bytes_, " bytes); the rest is padded with zeros");
+            std::memset(staging_.get() + staged_, 0, frame_bytes_ - staged_);
+            push_frame(staging_.get());
+            staged_ = 0;
+        }
+        // Top-down: flushing level k may complete frames of level k+1.
+        for (size_t k = 0; k < downsamplers_.size(); ++k) {
+            downsamplers_[k]->flush([this, k](const uint8_t* f) { feed(k + 1, f); });
+        }
+        for (auto& writer : writers_) {
+            writer->flush();
+        }
+    } catch (...) {
+        // This array stops; the others still flush (Stream::close).
+        errors_.record_current();
     }
 }
 
 void
 ArrayStream::finalize_shards()
 {
-    for (auto& writer : writers_) {
-        writer->finalize_shards();
+    try {
+        for (auto& writer : writers_) {
+            writer->finalize_shards();
+        }
+    } catch (...) {
+        errors_.record_current(); // as in flush()
     }
 }
 
@@ -224,7 +298,10 @@ ArrayStream::keep_stored()
         const uint64_t stored = writers_[k]->write_metadata_of_stored_rows();
         if (k == 0) {
             const auto& append_dim = full.spec().dims[0];
-            kept = append_dim.size == 0
+            kept = append_dim.size == 0 && stored == full.append_extent()
+                     ? cat("; '", store_.describe(full.spec().key), "' keeps all ", stored,
+                           " '", append_dim.name, "' indices appended")
+                   : append_dim.size == 0
                      ? cat("; '", store_.describe(full.spec().key), "' keeps the first ",
                            stored, " of the ", full.append_extent(), " '",
                            append_dim.name, "' indices appended (all stored before the "

@@ -10,6 +10,7 @@
 #include "../zarr/array_writer.hh"
 #include "../zarr/metadata.hh"
 #include "../zarr/pyramid.hh"
+#include "settings.hh"
 
 #include <memory>
 #include <optional>
@@ -17,15 +18,6 @@
 #include <vector>
 
 namespace zarr {
-
-/// What one array is: its levels and how the levels below the first are made.
-struct ArrayPlan
-{
-    std::string output_key; // normalised, "" for the root
-    bool multiscale = false;
-    ZarrDownsamplingMethod downsampling = ZarrDownsamplingMethod_Decimate;
-    std::vector<ArraySpec> levels; // level 0 (full resolution), 1, 2, ...
-};
 
 class ArrayStream
 {
@@ -44,9 +36,8 @@ class ArrayStream
 
     const ArrayPlan& plan() const noexcept { return plan_; }
 
-    /// The group that describes this array as an OME-NGFF image: the root
-    /// for an array at the root (one level or a pyramid), the output key for
-    /// a pyramid elsewhere; none for a plain array at an output key.
+    /// The group that describes this array as an OME-NGFF image (its output
+    /// key), or none for a plain array node.
     std::optional<std::string> image_group() const;
 
     /// The OME-NGFF attributes of image_group(). `store_name` names the
@@ -56,16 +47,33 @@ class ArrayStream
     /// Writes every level's array document, with the frames appended so far.
     void write_metadata();
 
-    /// Takes up to `n` (> 0) bytes of `data` (not NULL); `accepted` receives
-    /// how many were taken (also when this throws). Throws Overflow for
-    /// bytes beyond a bounded append dimension.
-    void append(const uint8_t* data, size_t n, size_t& accepted);
+    /// Takes up to `n` (> 0) bytes of `data` (NULL: zeros); `accepted`
+    /// receives how many were taken (also when this throws). Bytes beyond a
+    /// bounded append dimension: with `whole`, nothing is taken
+    /// (WriteOutOfBounds), else what fits is (Overflow).
+    void append(const uint8_t* data, size_t n, size_t& accepted, bool whole);
+
+    /// Sets the attributes of the plain array node (a JSON object) and
+    /// rewrites its metadata at once: v2 .zattrs, v3 zarr.json.
+    void set_node_attributes(const json& attributes);
+
+    /// The attributes of the plain array node.
+    json node_attributes() const;
+
+    /// Bytes of the partial-frame staging buffer.
+    uint64_t staging_bytes() const noexcept { return frame_bytes_; }
+
+    /// Frames appended so far, and the bytes of a partial frame after them.
+    uint64_t frames() const noexcept { return frames_; }
+    uint64_t staged() const noexcept { return staged_; }
 
     /// First step of closing: pushes a partial frame (padded with zeros),
-    /// then hands every level's partial chunks to the pool.
+    /// then hands every level's partial chunks to the pool. A failure is
+    /// recorded (this array's and the stream's first error), not thrown.
     void flush();
 
     /// Second step of closing, once the pool is idle: finishes the shards.
+    /// A failure is recorded, as by flush().
     void finalize_shards();
 
     /// After a failure: rewrites each level's metadata to show only what
@@ -75,9 +83,17 @@ class ArrayStream
 
   private:
     void push_frame(const uint8_t* frame);
+    /// Copies `n` bytes from `data` (NULL: zeros) to `to`.
+    static void copy_in(uint8_t* to, const uint8_t* data, size_t n);
+    /// Throws for an append of `n` bytes that exceeds `room`.
+    [[noreturn]] void refuse(size_t n, uint64_t room, bool whole) const;
     void feed(size_t level, const uint8_t* frame);
 
     ArrayPlan plan_;
+    /// This array's failures (also recorded in the stream's): one array's
+    /// failure stops its writers, not the others', whose data is kept.
+    FirstError errors_;
+    std::shared_ptr<NodeAttributes> attributes_ = std::make_shared<NodeAttributes>();
     storage::Store& store_;
     ThreadPool& pool_;
     std::vector<std::unique_ptr<ArrayWriter>> writers_;      // one per level

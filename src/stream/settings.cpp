@@ -1,11 +1,14 @@
 #include "settings.hh"
 
+#include "settings_checks.hh"
+
 #include "../codec/registry.hh"
 #include "../util/error.hh"
 #include "../util/log.hh"
 #include "../util/raw_enum.hh"
 #include "../zarr/geometry.hh"
 #include "../zarr/pyramid.hh"
+#include "../zarr/storage_order.hh"
 
 #include <cmath>
 #include <cstring>
@@ -27,7 +30,10 @@ constexpr uint64_t kMaxChunksPerSlab = uint64_t{ 1 } << 20; // open at once
 constexpr uint64_t kMaxChunksPerShard = uint64_t{ 1 } << 20;
 constexpr unsigned kMaxThreads = 1024;
 
-/// Strings that end up in JSON metadata or S3 keys must be UTF-8.
+} // namespace
+
+namespace checks {
+
 void
 require_utf8(const std::string& field, const std::string& value)
 {
@@ -58,7 +64,7 @@ key_segments(const std::string& key)
     return out;
 }
 
-[[noreturn]] void
+void
 invalid(const std::string& message)
 {
     throw Error(ZarrStatusCode_InvalidSettings, message);
@@ -69,6 +75,12 @@ quoted(const char* s)
 {
     return s == nullptr ? std::string("NULL") : cat("'", s, "'");
 }
+
+} // namespace checks
+
+namespace {
+
+using namespace checks;
 
 uint64_t
 saturating_mul(uint64_t a, uint64_t b)
@@ -188,10 +200,13 @@ s3_config_from(const ZarrS3Settings& s3, const ZarrStreamSettings& s)
     return config;
 }
 
+} // namespace
+
 DimensionSpec
-check_dimension(const ZarrDimensionProperties& d, size_t i, bool append_dim)
+checks::check_dimension(const ZarrDimensionProperties& d,
+                        const std::string& field,
+                        bool append_dim)
 {
-    const std::string field = cat("dimensions[", i, "]");
     DimensionSpec spec;
     if (d.name == nullptr || d.name[0] == '\0') {
         invalid(cat(field, ".name is ", quoted(d.name),
@@ -227,8 +242,9 @@ check_dimension(const ZarrDimensionProperties& d, size_t i, bool append_dim)
 }
 
 void
-check_sizes(const ArraySpec& array)
+checks::check_sizes(const ArraySpec& array, const std::string& field_prefix)
 {
+    const std::string field = field_prefix + "dimensions[]";
     const size_t bpe = bytes_of(array.dtype);
     uint64_t chunk_elems = 1;
     uint64_t per_slab = 1;
@@ -248,27 +264,27 @@ check_sizes(const ArraySpec& array)
     }
     const uint64_t chunk_bytes = saturating_mul(chunk_elems, bpe);
     if (chunk_bytes > kMaxChunkBytes) {
-        invalid(cat("dimensions[].chunk_size_px: a chunk of ", chunk_shape, " ",
+        invalid(cat(field, ".chunk_size_px: a chunk of ", chunk_shape, " ",
                     dtype_name(array.dtype), " takes ", human_bytes(chunk_bytes),
                     ", more than the ", human_bytes(kMaxChunkBytes),
                     " limit; use smaller chunks"));
     }
     if (per_slab > kMaxChunksPerSlab) {
-        invalid(cat("dimensions[].chunk_size_px: ", per_slab,
+        invalid(cat(field, ".chunk_size_px: ", per_slab,
                     " chunks (", chunk_shape,
                     ") would be open at once along the append dimension, more "
                     "than the limit of ",
                     kMaxChunksPerSlab, "; use larger chunks"));
     }
     if (array.version == ZarrVersion_3 && per_shard > kMaxChunksPerShard) {
-        invalid(cat("dimensions[].shard_size_chunks: ", per_shard,
+        invalid(cat(field, ".shard_size_chunks: ", per_shard,
                     " chunks per shard, more than the limit of ",
                     kMaxChunksPerShard));
     }
     const uint64_t slab_bytes = saturating_mul(per_slab, chunk_bytes);
     const uint64_t budget = physical_memory_bytes() / 2;
     if (slab_bytes > budget) {
-        invalid(cat("dimensions[].chunk_size_px: one row of chunks along the "
+        invalid(cat(field, ".chunk_size_px: one row of chunks along the "
                     "append dimension (", per_slab, " chunks of ", chunk_shape,
                     ") needs ", human_bytes(slab_bytes),
                     " of memory, more than half of this machine's ",
@@ -277,8 +293,6 @@ check_sizes(const ArraySpec& array)
                     array.dims[0].name, "' or smaller chunks"));
     }
 }
-
-} // namespace
 
 std::string
 normalize_output_key(const std::string& key)
@@ -313,63 +327,70 @@ normalize_output_key(const std::string& key)
 
 namespace {
 
-/// The version the settings ask for (0: v3), after checking every enum
-/// field is in range.
+/// The version the settings ask for (0: v3).
 ZarrVersion
-checked_enums(const ZarrStreamSettings& s)
+checked_version(const ZarrStreamSettings& s)
 {
-    if (static_cast<unsigned>(raw_enum(s.data_type)) >= ZarrDataTypeCount) {
-        invalid(cat("data_type is ", raw_enum(s.data_type),
-                    ": must be a ZarrDataType (0..", ZarrDataTypeCount - 1, ")"));
-    }
     if (raw_enum(s.version) != 0 && raw_enum(s.version) != ZarrVersion_2 &&
         raw_enum(s.version) != ZarrVersion_3) {
         invalid(cat("version is ", raw_enum(s.version),
                     ": must be ZarrVersion_2 (2) or ZarrVersion_3 (3)"));
     }
-    if (static_cast<unsigned>(raw_enum(s.downsampling_method)) >=
-        ZarrDownsamplingMethodCount) {
-        invalid(cat("downsampling_method is ",
-                    raw_enum(s.downsampling_method),
-                    ": must be a ZarrDownsamplingMethod (0..",
-                    ZarrDownsamplingMethodCount - 1, ")"));
-    }
     return raw_enum(s.version) == 0 ? ZarrVersion_3 : s.version;
 }
 
-/// The full-resolution array's dimensions, type and codecs (its key is set
-/// once the output key is known).
-ArraySpec
-array_from(const ZarrStreamSettings& s, ZarrVersion version)
+void
+check_downsampling(const std::string& field, ZarrDownsamplingMethod method)
 {
-    if (s.dimension_count < 3) {
-        invalid(cat("dimension_count is ", s.dimension_count,
-                    ": at least 3 dimensions are needed (append dimension, "
-                    "height, width)"));
+    if (static_cast<unsigned>(raw_enum(method)) >= ZarrDownsamplingMethodCount) {
+        invalid(cat(field, " is ", raw_enum(method),
+                    ": must be a ZarrDownsamplingMethod (0..",
+                    ZarrDownsamplingMethodCount - 1, ")"));
     }
-    if (s.dimensions == nullptr) {
-        invalid(cat("dimensions is NULL but dimension_count is ",
-                    s.dimension_count));
-    }
-    if (s.dimension_count > 32) {
-        invalid(cat("dimension_count is ", s.dimension_count,
-                    ": at most 32 dimensions are supported"));
-    }
+}
 
-    ArraySpec array;
-    array.dtype = s.data_type;
-    array.version = version;
-    std::set<std::string> names;
-    for (size_t i = 0; i < s.dimension_count; ++i) {
-        array.dims.push_back(check_dimension(s.dimensions[i], i, i == 0));
-        if (!names.insert(array.dims.back().name).second) {
-            invalid(cat("dimensions[", i, "].name '", array.dims.back().name,
-                        "' is used by another dimension: names must be unique"));
+/// The seed-era single array (docs/format.md, Hierarchy).
+ArrayPlan
+seed_array(const ZarrStreamSettings& s, ZarrVersion version)
+{
+    check_downsampling("downsampling_method", s.downsampling_method);
+    ArrayPlan plan;
+    ArraySpec array = array_spec_from("", s.dimensions, s.dimension_count, 3,
+                                      s.data_type, s.compression_settings, version);
+    array.storage_order =
+      storage_order_from(s.storage_dimension_order, array.dims, "storage_dimension_order");
+    plan.output_key = normalize_output_key(s.output_key == nullptr ? "" : s.output_key);
+    require_utf8("output_key", plan.output_key);
+    plan.field = cat("output_key '", plan.output_key, "'");
+    plan.multiscale = s.multiscale;
+    plan.downsampling = s.downsampling_method;
+    plan.image = plan.output_key.empty() || plan.multiscale;
+    array.key = plan.image ? join_key(plan.output_key, "0") : plan.output_key;
+    plan.levels = plan.multiscale
+                    ? pyramid_levels(array, plan.output_key, { .max_levels = s.max_levels })
+                    : std::vector<ArraySpec>{ array };
+    return plan;
+}
+
+/// Seed-era fields set beside `arrays`/`hcs_settings`: their names.
+std::string
+seed_fields_set(const ZarrStreamSettings& s)
+{
+    std::string names;
+    const auto add = [&names](bool set, const char* name) {
+        if (set) {
+            names += names.empty() ? name : cat(", ", name);
         }
-    }
-    array.codecs = codec::chain_from_settings(s.compression_settings, bytes_of(s.data_type));
-    check_sizes(array);
-    return array;
+    };
+    add(s.dimensions != nullptr || s.dimension_count != 0, "dimensions");
+    add(s.compression_settings != nullptr, "compression_settings");
+    add(s.multiscale, "multiscale");
+    add(raw_enum(s.data_type) != 0, "data_type");
+    add(raw_enum(s.downsampling_method) != 0, "downsampling_method");
+    add(s.output_key != nullptr && s.output_key[0] != '\0', "output_key");
+    add(s.max_levels != 0, "max_levels");
+    add(s.storage_dimension_order != nullptr, "storage_dimension_order");
+    return names;
 }
 
 /// max_threads, 0 meaning one per core.
@@ -418,41 +439,39 @@ plan_stream(const ZarrStreamSettings* settings)
     } else {
         plan.store = filesystem_config_from(s);
     }
-    ArraySpec& array = plan.array;
-    array = array_from(s, checked_enums(s));
-
-    plan.output_key =
-      normalize_output_key(s.output_key == nullptr ? "" : s.output_key);
-    require_utf8("output_key", plan.output_key);
+    plan.version = checked_version(s);
+    plan.from_arrays = s.array_count != 0 || s.arrays != nullptr || s.hcs_settings != nullptr;
+    if (plan.from_arrays) {
+        if (const std::string seed = seed_fields_set(s); !seed.empty()) {
+            invalid(cat("arrays/hcs_settings and the seed-era fields (", seed,
+                        ") are both set: a stream is built from one or the other"));
+        }
+        plan_arrays(s, plan);
+    } else {
+        plan.arrays.push_back(seed_array(s, plan.version));
+    }
     if (const auto* s3 = std::get_if<storage::S3StoreConfig>(&plan.store)) {
         require_utf8("store_path (the S3 key prefix)", s3->prefix);
-    } else if (plan.output_key.empty()) {
-        // The store directory's name becomes the image's OME-NGFF name.
-        require_utf8("the store directory name", storage::name(plan.store));
+    } else {
+        for (const auto& array : plan.arrays) {
+            if (array.output_key.empty()) {
+                // The store directory's name becomes the image's OME-NGFF name.
+                require_utf8("the store directory name", storage::name(plan.store));
+            }
+        }
     }
     plan.overwrite = s.overwrite;
-    plan.multiscale = s.multiscale;
-    plan.downsampling = s.downsampling_method;
     plan.max_threads = threads_from(s);
     plan.root_attributes = root_attributes_from(s.custom_metadata);
 
-    // Where the full-resolution array lives (docs/format.md, Hierarchy).
-    if (plan.output_key.empty()) {
-        array.key = "0";
-    } else if (plan.multiscale) {
-        array.key = plan.output_key + "/0";
-    } else {
-        array.key = plan.output_key;
-    }
-
-    plan.levels = plan.multiscale ? pyramid_levels(array, plan.output_key)
-                                  : std::vector<ArraySpec>{ array };
-
-    // NGFF wants 2-5 axes ordered time, channel, space; real acquisitions
-    // break that, so we write what was asked and say so.
-    if (array.dims.size() > 5) {
-        log::warning("OME-NGFF allows at most 5 axes; writing ",
-                     array.dims.size(), " anyway");
+    for (const auto& array : plan.arrays) {
+        // NGFF wants 2-5 axes ordered time, channel, space; real acquisitions
+        // break that, so we write what was asked and say so.
+        if (array.levels.front().dims.size() > 5) {
+            log::warning("OME-NGFF allows at most 5 axes; writing ",
+                         array.levels.front().dims.size(), " anyway at '",
+                         array.output_key, "'");
+        }
     }
     return plan;
 }

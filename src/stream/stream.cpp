@@ -19,10 +19,49 @@ parent_groups(const std::string& key)
     return parents;
 }
 
-ArrayPlan
-array_plan(const StreamPlan& plan)
+/// Groups holding `plan`'s node, from the root down: an image group and its
+/// parents, or a plain array's parents (none for an array at the root).
+std::vector<std::string>
+groups_of(const ArrayPlan& plan)
 {
-    return { plan.output_key, plan.multiscale, plan.downsampling, plan.levels };
+    if (plan.image) {
+        return parent_groups(join_key(plan.output_key, "0"));
+    }
+    if (plan.output_key.empty()) {
+        return {};
+    }
+    return parent_groups(plan.output_key);
+}
+
+/// Shared budgets beyond what the largest array alone would get are capped
+/// here: the arrays' slabs seldom complete at once, and the caller waits
+/// (backpressure) when they do.
+constexpr size_t kMaxSharedBudget = size_t{ 1 } << 30;
+
+/// One pool for every array: each array's budgets added up (the first
+/// array's config alone for a single array, as io_policy sizes it).
+ThreadPool::Config
+shared_pool_config(const StreamPlan& plan,
+                   const std::vector<std::vector<std::optional<codec::BloscPlanes>>>& planes)
+{
+    ThreadPool::Config config{};
+    size_t largest = 0, largest_io = 0;
+    for (size_t a = 0; a < plan.arrays.size(); ++a) {
+        const ThreadPool::Config c =
+          io_policy::pool_config(plan.arrays[a].levels, planes[a], plan.max_threads);
+        largest = std::max(largest, c.byte_budget);
+        largest_io = std::max(largest_io, c.io_budget);
+        if (a == 0) {
+            config = c;
+            continue;
+        }
+        config.max_queued_jobs += c.max_queued_jobs - 2 * plan.max_threads;
+        config.byte_budget += c.byte_budget;
+        config.io_budget += c.io_budget;
+    }
+    config.byte_budget = std::min(config.byte_budget, std::max(largest, kMaxSharedBudget));
+    config.io_budget = std::min(config.io_budget, std::max(largest_io, kMaxSharedBudget));
+    return config;
 }
 
 } // namespace
@@ -31,22 +70,30 @@ Stream::Stream(const ZarrStreamSettings* settings)
   : plan_(plan_stream(settings))
 {
     // How each level compresses (a c-blosc probe): decided once, here.
-    std::vector<std::optional<codec::BloscPlanes>> planes;
-    for (const auto& level : plan_.levels) {
-        planes.push_back(ArrayWriter::plane_plan(level));
+    std::vector<std::vector<std::optional<codec::BloscPlanes>>> planes;
+    for (const auto& array : plan_.arrays) {
+        planes.emplace_back();
+        for (const auto& level : array.levels) {
+            planes.back().push_back(ArrayWriter::plane_plan(level));
+        }
     }
-    pool_ = std::make_unique<ThreadPool>(
-      io_policy::pool_config(plan_.levels, planes, plan_.max_threads), errors_);
+    pool_ = std::make_unique<ThreadPool>(shared_pool_config(plan_, planes), errors_);
 
     // Only now, with the settings checked and the threads started, is the
     // store touched (and, with overwrite, emptied).
     prepare_store();
 
     // Each array paces the caller itself, from its own writers and the
-    // pool's budgets (ArrayStream's constructor).
-    arrays_.emplace(plan_.output_key,
-                    std::make_unique<ArrayStream>(array_plan(plan_), *store_, *pool_,
-                                                  errors_, std::move(planes)));
+    // pool's budgets (ArrayStream's constructor). Its buffer pools are
+    // counted as the stream's memory.
+    {
+        const BufferPoolRegistry::Scope counted(buffers_);
+        for (size_t a = 0; a < plan_.arrays.size(); ++a) {
+            arrays_.emplace(plan_.arrays[a].output_key,
+                            std::make_unique<ArrayStream>(plan_.arrays[a], *store_, *pool_,
+                                                          errors_, std::move(planes[a])));
+        }
+    }
 
     write_hierarchy();
     size_t levels = 0;
@@ -54,7 +101,7 @@ Stream::Stream(const ZarrStreamSettings* settings)
         levels += array->plan().levels.size();
     }
     log::debug("stream created at '", storage::location(plan_.store), "': ",
-               levels, " level(s), ", plan_.max_threads,
+               arrays_.size(), " array(s), ", levels, " level(s), ", plan_.max_threads,
                " thread(s), ", pool_->byte_budget(), " bytes in flight at most");
 }
 
@@ -77,21 +124,48 @@ Stream::prepare_store()
 void
 Stream::write_hierarchy()
 {
-    const ZarrVersion version = plan_.array.version;
+    const ZarrVersion version = plan_.version;
     try {
+        // Every group's attributes, merged before anything is written, so
+        // that each group document is written once; parents sort first.
+        std::map<std::string, json> groups;
+        const auto group = [&groups](const std::string& key) -> json& {
+            return groups.try_emplace(key, json::object()).first->second;
+        };
         for (const auto& [key, array] : arrays_) {
-            const auto image_group = array->image_group();
-            for (const auto& group : parent_groups(array->plan().levels.front().key)) {
-                json attributes = json::object();
-                if (group.empty()) {
-                    attributes = plan_.root_attributes;
-                }
-                if (image_group && group == *image_group) {
-                    // An image at the root takes the store's name.
-                    attributes.update(array->image_attributes(storage::name(plan_.store)));
-                }
-                update_group(*store_, group, version, attributes);
+            for (const auto& g : groups_of(array->plan())) {
+                group(g);
             }
+            if (const auto image = array->image_group()) {
+                // An image at the root takes the store's name.
+                const json ome = array->image_attributes(storage::name(plan_.store));
+                group(*image).update(ome);
+                for (const auto& [name, value] : ome.items()) {
+                    groups_[*image].insert(name);
+                }
+            }
+        }
+        for (const auto& g : plan_.groups) {
+            for (const auto& parent : parent_groups(g.key)) {
+                group(parent);
+            }
+            group(g.key).update(g.attributes);
+            for (const auto& [name, value] : g.attributes.items()) {
+                groups_[g.key].insert(name);
+            }
+        }
+        for (auto& [key, attributes] : groups) {
+            if (key.empty()) {
+                json root = plan_.root_attributes;
+                root.update(attributes);
+                attributes = std::move(root);
+            }
+            groups_[key];
+            update_group(*store_, key, version, attributes);
+        }
+        if (!groups.contains("") && !plan_.root_attributes.empty()) {
+            // The root is the one plain array: its node takes them.
+            arrays_.at("")->set_node_attributes(plan_.root_attributes);
         }
         for (const auto& [key, array] : arrays_) {
             array->write_metadata();
@@ -112,21 +186,47 @@ Stream::check_open() const
     }
 }
 
-ArrayStream&
-Stream::array(const std::string& key)
+void
+Stream::no_such_key(const std::string& key, const std::string& what) const
 {
-    if (key.empty() && arrays_.size() == 1) {
-        return *arrays_.begin()->second;
+    constexpr size_t kListed = 16;
+    std::string keys;
+    size_t n = 0;
+    for (const auto& [k, array] : arrays_) {
+        if (n++ == kListed) {
+            keys += cat(", ... (", arrays_.size(), " in all)");
+            break;
+        }
+        keys += cat(n == 1 ? "" : ", ", "'", k, "'");
     }
-    const auto it = arrays_.find(key);
+    fail(ZarrStatusCode_KeyNotFound, what, " '", key, "': the stream's array keys are ", keys);
+}
+
+ArrayStream&
+Stream::array(const char* key)
+{
+    if (key == nullptr || key[0] == '\0') {
+        if (arrays_.size() == 1) {
+            return *arrays_.begin()->second;
+        }
+        no_such_key(key == nullptr ? "NULL" : "", cat("the stream has ", arrays_.size(),
+                                                      " arrays, so an append names one; key"));
+    }
+    std::string normalised;
+    try {
+        normalised = normalize_output_key(key);
+    } catch (const Error&) {
+        no_such_key(key, "no array has the key");
+    }
+    const auto it = arrays_.find(normalised);
     if (it == arrays_.end()) {
-        fail(ZarrStatusCode_InvalidArgument, "the stream has no array '", key, "'");
+        no_such_key(key, "no array has the key");
     }
     return *it->second;
 }
 
 void
-Stream::append(const uint8_t* data, size_t n, size_t& accepted)
+Stream::append(const char* key, const uint8_t* data, size_t n, size_t& accepted)
 {
     accepted = 0;
     check_open();
@@ -134,11 +234,7 @@ Stream::append(const uint8_t* data, size_t n, size_t& accepted)
     if (n == 0) {
         return;
     }
-    if (data == nullptr) {
-        fail(ZarrStatusCode_InvalidArgument, "data is NULL but bytes_in is ", n);
-    }
-
-    array("").append(data, n, accepted);
+    array(key).append(data, n, accepted, plan_.from_arrays);
     errors_.rethrow();
 }
 
@@ -162,6 +258,58 @@ Stream::write_custom_metadata(std::string_view json_text, bool overwrite)
              "' exists; pass overwrite=true to replace it");
     }
     store_->put_atomic(key, parsed.dump(4) + "\n");
+}
+
+void
+Stream::write_attributes(const char* array_key,
+                         const char* metadata_key,
+                         std::string_view json_text)
+{
+    check_open();
+    const json parsed = json::parse(json_text.begin(), json_text.end(), nullptr, false);
+    if (parsed.is_discarded() || !parsed.is_object()) {
+        fail(ZarrStatusCode_InvalidArgument, "the attributes must be a JSON object, got '",
+             std::string(json_text.substr(0, 200)), "'");
+    }
+    const std::string name = metadata_key == nullptr ? "" : metadata_key;
+    const json update = name.empty() ? parsed : json{ { name, parsed } };
+
+    std::string key;
+    try {
+        key = normalize_output_key(array_key == nullptr ? "" : array_key);
+    } catch (const Error&) {
+        no_such_key(array_key, "no node has the key");
+    }
+    const auto group = groups_.find(key);
+    for (const auto& [attribute, value] : update.items()) {
+        if (attribute == "ome" ||
+            (group != groups_.end() && group->second.contains(attribute))) {
+            fail(ZarrStatusCode_InvalidArgument, "the attribute '", attribute, "' of '", key,
+                 "' holds the OME-NGFF metadata the stream writes: use another ",
+                 name.empty() ? "key in the JSON object" : "metadata_key");
+        }
+    }
+    if (group != groups_.end()) {
+        update_group(*store_, key, plan_.version, update);
+        return;
+    }
+    const auto it = arrays_.find(key);
+    if (it == arrays_.end()) {
+        no_such_key(key, "no array or group has the key");
+    }
+    json merged = it->second->node_attributes();
+    merged.update(update);
+    it->second->set_node_attributes(merged);
+}
+
+size_t
+Stream::memory_usage() const
+{
+    size_t bytes = buffers_.bytes_held();
+    for (const auto& [key, array] : arrays_) {
+        bytes += array->staging_bytes();
+    }
+    return bytes;
 }
 
 void

@@ -1,8 +1,9 @@
 // A stream: validated settings, a store, a thread pool and the first error,
-// shared by its arrays (an ArrayStream each, keyed by output key; one today).
+// shared by its arrays (an ArrayStream each, keyed by output key).
 #pragma once
 
 #include "../storage/store.hh"
+#include "../util/buffer_pool.hh"
 #include "../util/error.hh"
 #include "../util/thread_pool.hh"
 #include "array_stream.hh"
@@ -10,6 +11,7 @@
 
 #include <map>
 #include <memory>
+#include <set>
 #include <string>
 #include <string_view>
 
@@ -26,13 +28,25 @@ class Stream
     Stream(const Stream&) = delete;
     Stream& operator=(const Stream&) = delete;
 
-    /// Appends up to `n` bytes; `accepted` receives how many were taken
-    /// (also when this throws).
-    void append(const uint8_t* data, size_t n, size_t& accepted);
+    /// Appends up to `n` bytes (`data` NULL: zeros) to the array at `key`
+    /// (NULL or "": the only array); `accepted` receives how many were
+    /// taken (also when this throws). On a stream built from arrays, an
+    /// append that would overflow a bounded array is refused whole.
+    void append(const char* key, const uint8_t* data, size_t n, size_t& accepted);
 
     /// Writes acquire.json. Throws WillNotOverwrite if one exists and
     /// `overwrite` is false.
     void write_custom_metadata(std::string_view json_text, bool overwrite);
+
+    /// Merges the JSON object `json_text` into the attributes of the node
+    /// at `array_key` (NULL or "": the root), or stores it under
+    /// attributes[metadata_key]; written at once.
+    void write_attributes(const char* array_key,
+                          const char* metadata_key,
+                          std::string_view json_text);
+
+    /// Bytes the stream's buffers hold now.
+    size_t memory_usage() const;
 
     /// Flushes, syncs and writes final metadata. Throws the first failure.
     /// Idempotent.
@@ -43,13 +57,19 @@ class Stream
     [[noreturn]] void close_after_failure();
     void write_hierarchy();
     void check_open() const;
-    /// The array at `key`; "" is also the only array, whatever its key.
-    ArrayStream& array(const std::string& key);
+    /// The array at `key`; NULL or "" is the only array.
+    ArrayStream& array(const char* key);
+    /// Throws KeyNotFound for `key`, listing the keys there are.
+    [[noreturn]] void no_such_key(const std::string& key, const std::string& what) const;
 
     StreamPlan plan_;
     std::unique_ptr<storage::Store> store_;
     FirstError errors_;
+    BufferPoolRegistry buffers_; // the arrays' buffer pools
     std::map<std::string, std::unique_ptr<ArrayStream>> arrays_; // by output key
+    /// Every group the stream wrote, with the top-level attribute keys of
+    /// the OME-NGFF metadata it wrote there (which callers may not replace).
+    std::map<std::string, std::set<std::string>> groups_;
     std::unique_ptr<ThreadPool> pool_; // destroyed first: jobs use the rest
     bool closed_ = false;
 };

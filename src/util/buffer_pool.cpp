@@ -87,10 +87,55 @@ Buffer::give_back() noexcept
     size_ = 0;
 }
 
+namespace {
+thread_local BufferPoolRegistry* t_registry = nullptr;
+}
+
 std::shared_ptr<BufferPool>
 BufferPool::create(size_t buffer_size, size_t max_idle)
 {
-    return std::shared_ptr<BufferPool>(new BufferPool(buffer_size, max_idle));
+    auto pool = std::shared_ptr<BufferPool>(new BufferPool(buffer_size, max_idle));
+    if (t_registry != nullptr) {
+        t_registry->add(pool);
+    }
+    return pool;
+}
+
+BufferPoolRegistry::Scope::Scope(BufferPoolRegistry& registry) noexcept
+  : previous_(t_registry)
+{
+    t_registry = &registry;
+}
+
+BufferPoolRegistry::Scope::~Scope()
+{
+    t_registry = previous_;
+}
+
+void
+BufferPoolRegistry::add(std::weak_ptr<BufferPool> pool)
+{
+    std::lock_guard lock(mutex_);
+    pools_.push_back(std::move(pool));
+}
+
+size_t
+BufferPoolRegistry::bytes_held() const
+{
+    std::vector<std::shared_ptr<BufferPool>> pools;
+    {
+        std::lock_guard lock(mutex_);
+        for (const auto& weak : pools_) {
+            if (auto pool = weak.lock()) {
+                pools.push_back(std::move(pool));
+            }
+        }
+    }
+    size_t bytes = 0;
+    for (const auto& pool : pools) {
+        bytes += pool->live_buffers() * pool->buffer_size();
+    }
+    return bytes;
 }
 
 BufferPool::BufferPool(size_t buffer_size, size_t max_idle)

@@ -142,4 +142,33 @@ class BufferPool : public std::enable_shared_from_this<BufferPool>
     std::atomic<bool> stop_warming_{ false };
 };
 
+/// The buffer pools created on a thread while a Scope of the registry is
+/// alive there (BufferPool::create registers each): what one stream's
+/// buffers hold, counted without a lock on any allocation path.
+class BufferPoolRegistry
+{
+  public:
+    class Scope
+    {
+      public:
+        explicit Scope(BufferPoolRegistry& registry) noexcept;
+        ~Scope();
+        Scope(const Scope&) = delete;
+        Scope& operator=(const Scope&) = delete;
+
+      private:
+        BufferPoolRegistry* previous_;
+    };
+
+    /// Bytes of the buffers the registered pools hold (handed out or idle).
+    size_t bytes_held() const;
+
+  private:
+    friend class BufferPool;
+    void add(std::weak_ptr<BufferPool> pool);
+
+    mutable std::mutex mutex_;
+    std::vector<std::weak_ptr<BufferPool>> pools_;
+};
+
 } // namespace zarr

@@ -9,6 +9,9 @@ namespace zarr {
 void
 FirstError::record(ZarrStatusCode code, const std::string& message)
 {
+    if (parent_ != nullptr) {
+        parent_->record(code, message);
+    }
     std::lock_guard lock(mutex_);
     if (failed_.load(std::memory_order_relaxed)) {
         return;

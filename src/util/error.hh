@@ -60,6 +60,14 @@ fail(ZarrStatusCode code, Args&&... args)
 class FirstError
 {
   public:
+    FirstError() = default;
+    /// Also records every failure into `parent` (one array's errors inside
+    /// its stream's: the array stops, the stream reports).
+    explicit FirstError(FirstError* parent) noexcept
+      : parent_(parent)
+    {
+    }
+
     void record(ZarrStatusCode code, const std::string& message);
     /// Records the exception being handled (call from a catch block).
     void record_current() noexcept;
@@ -68,6 +76,7 @@ class FirstError
     void rethrow() const;
 
   private:
+    FirstError* parent_ = nullptr;
     mutable std::mutex mutex_;
     std::atomic<bool> failed_{ false };
     ZarrStatusCode code_ = ZarrStatusCode_Success;

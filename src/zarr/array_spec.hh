@@ -6,6 +6,8 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -22,13 +24,41 @@ struct DimensionSpec
     double scale = 1.0;
 };
 
+/// The attributes of an array node (a JSON object as text), which the
+/// caller may change while workers rewrite the array's metadata: v3 keeps
+/// them in the array's zarr.json.
+class NodeAttributes
+{
+  public:
+    std::string get() const
+    {
+        std::lock_guard lock(mutex_);
+        return text_;
+    }
+    void set(std::string text)
+    {
+        std::lock_guard lock(mutex_);
+        text_ = std::move(text);
+    }
+
+  private:
+    mutable std::mutex mutex_;
+    std::string text_ = "{}";
+};
+
 struct ArraySpec
 {
-    std::vector<DimensionSpec> dims; // slowest to fastest, >= 3
+    std::vector<DimensionSpec> dims; // acquisition order, slowest to fastest;
+                                     // >= 2 (2: one bounded frame)
+    /// The stored axes: storage_order[k] is the index in `dims` of the k-th
+    /// (storage_order.hh). Empty: acquisition order.
+    std::vector<size_t> storage_order;
     ZarrDataType dtype = ZarrDataType_uint8;
     ZarrVersion version = ZarrVersion_3;
     codec::CodecChain codecs; // how chunks are encoded; bytes alone by default
     std::string key; // the array's key in the store, e.g. "0" or "a/b"
+    /// The node's attributes (v3); null: none.
+    std::shared_ptr<const NodeAttributes> attributes;
 };
 
 /// Bytes per element of `dtype`.

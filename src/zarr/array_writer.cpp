@@ -39,7 +39,7 @@ ArrayWriter::ArrayWriter(ArraySpec spec,
                          FirstError& errors,
                          std::optional<codec::BloscPlanes> planes)
   : spec_(std::move(spec))
-  , geometry_(spec_.dims, bytes_of(spec_.dtype))
+  , geometry_(spec_.dims, bytes_of(spec_.dtype), spec_.storage_order)
   , extent_(spec_, geometry_, store, errors)
   , scatter_(geometry_)
   , building_(choose_chunk_building(spec_, geometry_, planes, store.writes_in_place()))

@@ -82,6 +82,9 @@ class ArrayWriter
     /// Writes the array metadata with the current extent.
     void write_metadata() { extent_.write_metadata(); }
 
+    /// Rewrites the array metadata with the extent it shows now.
+    void rewrite_metadata() { extent_.rewrite_metadata(); }
+
     /// After a failure: writes the metadata of an unbounded array with the
     /// extent whose rows were all stored before it (never an extent that
     /// would show lost frames as fill values). Returns that extent (for a

@@ -1,6 +1,7 @@
 #include "chunk_builder.hh"
 
 #include "io_policy.hh"
+#include "storage_order.hh"
 
 #include <algorithm>
 
@@ -9,7 +10,9 @@ namespace zarr {
 std::optional<codec::BloscPlanes>
 plane_plan(const ArraySpec& spec)
 {
-    if (!spec.codecs.compresses()) {
+    // A chunk stored in another order (storage_order.hh) may get its planes
+    // out of order, or need them transposed as staged: compressed whole.
+    if (!spec.codecs.compresses() || !planes_arrive_in_order(spec)) {
         return std::nullopt;
     }
     const Geometry g(spec.dims, bytes_of(spec.dtype));

@@ -36,7 +36,7 @@ class ChunkFile final : public PlacedChunk
     storage::Sink& file()
     {
         std::call_once(opened_, [&] {
-            auto sink = c_.store.open_sink(chunk_key(c_.spec.key, coords_, false));
+            auto sink = c_.store.open_sink(chunk_key(c_.spec.key, c_.geometry.stored(coords_), false));
             sink->reserve(c_.geometry.chunk_bytes());
             sink_ = std::move(sink);
         });
@@ -61,7 +61,7 @@ class ChunkFiles final : public ChunkSink
                std::span<const std::span<uint8_t>> buffers,
                size_t n) override
     {
-        c_.store.put_parts(chunk_key(c_.spec.key, coords, false), first_bytes(buffers, n));
+        c_.store.put_parts(chunk_key(c_.spec.key, c_.geometry.stored(coords), false), first_bytes(buffers, n));
         c_.extent.object_stored(coords[0]);
     }
 

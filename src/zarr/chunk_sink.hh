@@ -85,8 +85,8 @@ make_chunk_files(const SinkContext& context);
 std::unique_ptr<ChunkSink>
 make_shard_writer(const SinkContext& context, uint64_t chunk_bound);
 
-/// The key of the chunk (v2) or shard (v3) at `coords` of the array at
-/// `array_key`.
+/// The key of the chunk (v2) or shard (v3) at `coords` (as stored:
+/// Geometry::stored()) of the array at `array_key`.
 std::string
 chunk_key(const std::string& array_key, const std::vector<uint64_t>& coords, bool v3);
 

@@ -92,4 +92,12 @@ ExtentTracker::write_metadata()
     write_array_metadata(store_, spec_, published_extent_);
 }
 
+void
+ExtentTracker::rewrite_metadata()
+{
+    std::lock_guard lock(mutex_);
+    write_array_metadata(store_, spec_, geometry_.unbounded() ? published_extent_
+                                                              : append_extent());
+}
+
 } // namespace zarr

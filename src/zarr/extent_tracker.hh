@@ -43,6 +43,10 @@ class ExtentTracker
     /// Writes the metadata with the extent of the frames appended.
     void write_metadata();
 
+    /// Rewrites the metadata with the extent it shows now (after the
+    /// array's attributes changed).
+    void rewrite_metadata();
+
     /// Writes the metadata of an unbounded array with the extent whose rows
     /// were all stored; returns it (for a bounded array, its size).
     uint64_t write_metadata_of_stored_rows();

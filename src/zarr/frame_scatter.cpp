@@ -3,9 +3,36 @@
 #include "../util/row_copy.hh"
 
 #include <algorithm>
+#include <cassert>
 #include <cstring>
 
 namespace zarr {
+namespace {
+
+/// Writes the `rows` x `cols` elements of type T at `src` (rows
+/// `src_stride` bytes apart) transposed: source column c becomes the row at
+/// dst + c * dst_stride. In square blocks, so that both sides stay in cache.
+template<typename T>
+void
+transpose(uint8_t* dst, size_t dst_stride, const uint8_t* src, size_t src_stride,
+          uint64_t rows, uint64_t cols)
+{
+    constexpr uint64_t kBlock = 32;
+    for (uint64_t r0 = 0; r0 < rows; r0 += kBlock) {
+        const uint64_t r1 = std::min(rows, r0 + kBlock);
+        for (uint64_t c0 = 0; c0 < cols; c0 += kBlock) {
+            const uint64_t c1 = std::min(cols, c0 + kBlock);
+            for (uint64_t c = c0; c < c1; ++c) {
+                T* out = reinterpret_cast<T*>(dst + c * dst_stride);
+                for (uint64_t r = r0; r < r1; ++r) {
+                    std::memcpy(out + r, src + r * src_stride + c * sizeof(T), sizeof(T));
+                }
+            }
+        }
+    }
+}
+
+} // namespace
 
 FrameScatter::FrameScatter(const Geometry& geometry)
   : g_(geometry)
@@ -34,13 +61,22 @@ FrameScatter::FrameScatter(const Geometry& geometry)
         }
     }
 
+    // A dimension's stride in the chunk: the extents of the axes stored
+    // after it (the frame's axes are always the last two).
     chunk_strides_.assign(n - 2, 1);
     for (size_t d = 0; d + 2 < n; ++d) {
-        for (size_t e = d + 1; e < n; ++e) {
-            chunk_strides_[d] *= g.chunk_shape()[e];
+        for (size_t e = 0; e < n; ++e) {
+            if (g.storage_position(e) > g.storage_position(d)) {
+                chunk_strides_[d] *= g.chunk_shape()[e];
+            }
         }
     }
     coords_.resize(n - 2);
+    transposes_ = g.swaps_frame_axes();
+    if (transposes_) {
+        // Each chunk plane holds its tile's columns as rows.
+        chunk_row_bytes_ = chy * bpe;
+    }
 }
 
 FrameScatter::Placement
@@ -79,6 +115,10 @@ FrameScatter::place()
 void
 FrameScatter::copy_tile(const uint8_t* frame, const Tile& tile, uint8_t* dst) const
 {
+    if (transposes_) {
+        copy_tile_transposed(frame, tile, dst);
+        return;
+    }
     if (frame != nullptr) {
         copy_rows(dst, chunk_row_bytes_, frame + tile.src_offset, frame_row_bytes_,
                   tile.rows, tile.row_bytes);
@@ -101,6 +141,14 @@ FrameScatter::stage_planes(const uint8_t* frame,
     for (size_t i = 0; i < tiles_.size(); ++i) {
         const Tile& tile = tiles_[i];
         uint8_t* plane = dst + i * stride * plane_bytes_;
+        if (transposes_) {
+            assert(planes == nullptr); // plane_plan() has no plan for these
+            if (tile.rows * tile.row_bytes != plane_bytes_) {
+                std::memset(plane, 0, plane_bytes_);
+            }
+            copy_tile_transposed(frame, tile, plane);
+            continue;
+        }
         if (tile.rows * chunk_row_bytes_ != plane_bytes_ ||
             tile.row_bytes != chunk_row_bytes_) {
             std::memset(plane, 0, plane_bytes_);
@@ -115,6 +163,38 @@ FrameScatter::stage_planes(const uint8_t* frame,
         }
     }
     finish_streaming_copies();
+}
+
+} // namespace zarr
+
+namespace zarr {
+
+void
+FrameScatter::copy_tile_transposed(const uint8_t* frame, const Tile& tile, uint8_t* dst) const
+{
+    const uint64_t bpe = g_.bytes_per_element();
+    const uint64_t cols = tile.row_bytes / bpe;
+    if (frame == nullptr) {
+        for (uint64_t c = 0; c < cols; ++c) {
+            std::memset(dst + c * chunk_row_bytes_, 0, tile.rows * bpe);
+        }
+        return;
+    }
+    const uint8_t* src = frame + tile.src_offset;
+    switch (bpe) {
+        case 1:
+            transpose<uint8_t>(dst, chunk_row_bytes_, src, frame_row_bytes_, tile.rows, cols);
+            break;
+        case 2:
+            transpose<uint16_t>(dst, chunk_row_bytes_, src, frame_row_bytes_, tile.rows, cols);
+            break;
+        case 4:
+            transpose<uint32_t>(dst, chunk_row_bytes_, src, frame_row_bytes_, tile.rows, cols);
+            break;
+        default:
+            transpose<uint64_t>(dst, chunk_row_bytes_, src, frame_row_bytes_, tile.rows, cols);
+            break;
+    }
 }
 
 } // namespace zarr

@@ -2,6 +2,9 @@
 // per chunk of a slab it touches), the placement of the next frame in its
 // chunks, and the copies of a frame's tiles, into chunk buffers or into
 // staged planes. Every chunk-building strategy copies frames through it.
+// Where the array is stored in another order (storage_order.hh), a frame's
+// plane goes to its place in storage order, transposed if x is stored
+// before y: still the one copy from the caller's frame.
 #pragma once
 
 #include "../codec/blosc1.hh"
@@ -68,10 +71,14 @@ class FrameScatter
                       const codec::BloscPlanes* planes) const;
 
   private:
+    /// copy_tile() for chunks that store the frame's axes swapped.
+    void copy_tile_transposed(const uint8_t* frame, const Tile& tile, uint8_t* dst) const;
+
     const Geometry& g_;
+    bool transposes_ = false; // chunks store x, then y (g_.swaps_frame_axes())
     std::vector<Tile> tiles_;
     std::vector<uint64_t> chunk_strides_; // elements, per outer dimension
-    uint64_t chunk_row_bytes_ = 0;
+    uint64_t chunk_row_bytes_ = 0; // a chunk plane's row: chx (or chy) elements
     uint64_t frame_row_bytes_ = 0;
     uint64_t plane_bytes_ = 0;      // g_.chunk_plane_bytes(), used per tile
     uint64_t slab_ = 0;             // append-chunk index of the last frame

@@ -5,12 +5,46 @@
 
 namespace zarr {
 
-Geometry::Geometry(const std::vector<DimensionSpec>& dims,
-                   size_t bytes_per_element)
-  : bpe_(bytes_per_element)
+namespace {
+
+/// `dims`, with a leading dimension of one frame for a 2-D array.
+std::vector<DimensionSpec>
+with_append_dimension(const std::vector<DimensionSpec>& dims)
 {
-    assert(dims.size() >= 3);
+    if (dims.size() != 2) {
+        return dims;
+    }
+    DimensionSpec one;
+    one.size = 1;
+    std::vector<DimensionSpec> all{ one };
+    all.insert(all.end(), dims.begin(), dims.end());
+    return all;
+}
+
+} // namespace
+
+Geometry::Geometry(const std::vector<DimensionSpec>& spec_dims,
+                   size_t bytes_per_element,
+                   const std::vector<size_t>& storage_order)
+  : bpe_(bytes_per_element)
+  , virtual_leading_(spec_dims.size() == 2)
+{
+    assert(spec_dims.size() >= 2);
+    assert(storage_order.empty() || storage_order.size() == spec_dims.size());
+    const std::vector<DimensionSpec> dims = with_append_dimension(spec_dims);
     const size_t n = dims.size();
+    if (!storage_order.empty()) {
+        if (virtual_leading_) {
+            order_.push_back(0);
+        }
+        for (size_t d : storage_order) {
+            order_.push_back(virtual_leading_ ? d + 1 : d);
+        }
+        position_.resize(n);
+        for (size_t k = 0; k < n; ++k) {
+            position_[order_[k]] = k;
+        }
+    }
     for (size_t d = 0; d < n; ++d) {
         const auto& dim = dims[d];
         assert(dim.chunk > 0);
@@ -103,11 +137,30 @@ Geometry::chunks_expected_in_shard(const std::vector<uint64_t>& shard) const
     return expected;
 }
 
+bool
+Geometry::swaps_frame_axes() const noexcept
+{
+    return !order_.empty() && order_.back() == ndim() - 2;
+}
+
+std::vector<uint64_t>
+Geometry::stored(const std::vector<uint64_t>& coords) const
+{
+    const size_t first = virtual_leading_ ? 1 : 0;
+    std::vector<uint64_t> out;
+    out.reserve(ndim() - first);
+    for (size_t k = first; k < ndim(); ++k) {
+        out.push_back(coords[order_.empty() ? k : order_[k]]);
+    }
+    return out;
+}
+
 uint64_t
 Geometry::index_in_shard(const std::vector<uint64_t>& chunk) const noexcept
 {
     uint64_t index = 0;
-    for (size_t d = 0; d < ndim(); ++d) {
+    for (size_t k = 0; k < ndim(); ++k) {
+        const size_t d = order_.empty() ? k : order_[k];
         index = index * shard_chunks_[d] + chunk[d] % shard_chunks_[d];
     }
     return index;

@@ -4,6 +4,10 @@
 // "outer" dimensions 0..n-3 in C order, dimension 0 being the append
 // dimension. A "slab" is the set of chunks that share one chunk index along
 // the append dimension: all chunks that can be open at once.
+//
+// Coordinates are in acquisition order everywhere here; stored() turns them
+// into the order of the stored axes, for keys. A 2-D array (one frame) has a
+// leading dimension of size 1 here that never reaches storage.
 #pragma once
 
 #include "array_spec.hh"
@@ -16,7 +20,10 @@ namespace zarr {
 class Geometry
 {
   public:
-    Geometry(const std::vector<DimensionSpec>& dims, size_t bytes_per_element);
+    /// `storage_order`: as ArraySpec::storage_order (empty: as acquired).
+    Geometry(const std::vector<DimensionSpec>& dims,
+             size_t bytes_per_element,
+             const std::vector<size_t>& storage_order = {});
 
     size_t ndim() const noexcept { return sizes_.size(); }
     size_t bytes_per_element() const noexcept { return bpe_; }
@@ -84,7 +91,21 @@ class Geometry
     /// unbounded append dimension every chunk row of the shard counts.
     uint64_t chunks_expected_in_shard(const std::vector<uint64_t>& shard) const;
 
-    /// Index of `chunk` inside its shard, in C order over shard_chunks().
+    /// True if chunks store the frame's axes swapped (x, then y).
+    bool swaps_frame_axes() const noexcept;
+
+    /// `coords` (acquisition order, ndim() of them) as stored: in storage
+    /// order, without the leading dimension of a 2-D array.
+    std::vector<uint64_t> stored(const std::vector<uint64_t>& coords) const;
+
+    /// Position of dimension `d` among the stored axes (of ndim()).
+    size_t storage_position(size_t d) const noexcept
+    {
+        return order_.empty() ? d : position_[d];
+    }
+
+    /// Index of `chunk` inside its shard, in C order over shard_chunks() in
+    /// storage order (the order of the shard index).
     uint64_t index_in_shard(const std::vector<uint64_t>& chunk) const noexcept;
 
     /// Position of `chunk` among the chunks of its shard that lie inside
@@ -94,6 +115,9 @@ class Geometry
 
   private:
     size_t bpe_;
+    bool virtual_leading_ = false;  // a 2-D array: dimension 0 is not stored
+    std::vector<size_t> order_;     // storage order over ndim(); empty: identity
+    std::vector<size_t> position_;  // inverse of order_
     std::vector<uint64_t> sizes_;
     std::vector<uint64_t> chunks_;
     std::vector<uint64_t> chunk_counts_;

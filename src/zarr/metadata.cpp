@@ -1,6 +1,7 @@
 #include "metadata.hh"
 
 #include "../util/error.hh"
+#include "storage_order.hh"
 
 namespace zarr {
 namespace {
@@ -48,8 +49,11 @@ shape_of(const ArraySpec& spec, uint64_t append_extent)
     for (const auto& dim : spec.dims) {
         shape.push_back(dim.size);
     }
-    shape[0] = append_extent;
-    return shape;
+    // A bounded append dimension always has its size (a 2-D array has none).
+    if (spec.dims[0].size == 0) {
+        shape[0] = append_extent;
+    }
+    return in_storage_order(shape, spec.storage_order);
 }
 
 json
@@ -61,7 +65,7 @@ v2_array(const ArraySpec& spec, uint64_t append_extent)
     }
     return json{ { "zarr_format", 2 },
                  { "shape", shape_of(spec, append_extent) },
-                 { "chunks", chunks },
+                 { "chunks", in_storage_order(chunks, spec.storage_order) },
                  { "dtype", v2_dtype(spec.dtype) },
                  { "compressor", spec.codecs.v2_compressor() },
                  { "fill_value", fill_value(spec.dtype) },
@@ -81,6 +85,9 @@ v3_array(const ArraySpec& spec, uint64_t append_extent)
         shard.push_back(dim.chunk * (dim.shard_chunks == 0 ? 1 : dim.shard_chunks));
         names.push_back(dim.name);
     }
+    inner = in_storage_order(inner, spec.storage_order);
+    shard = in_storage_order(shard, spec.storage_order);
+    names = in_storage_order(names, spec.storage_order);
     const json sharding = {
         { "name", "sharding_indexed" },
         { "configuration",
@@ -101,7 +108,8 @@ v3_array(const ArraySpec& spec, uint64_t append_extent)
           { { "name", "default" }, { "configuration", { { "separator", "/" } } } } },
         { "fill_value", fill_value(spec.dtype) },
         { "codecs", json::array({ sharding }) },
-        { "attributes", json::object() },
+        { "attributes",
+          spec.attributes ? json::parse(spec.attributes->get()) : json::object() },
         { "dimension_names", names },
         { "storage_transformers", json::array() },
     };
@@ -153,10 +161,11 @@ json
 ome_multiscales_entry(const std::string& name,
                       const std::vector<DimensionSpec>& dims,
                       const std::vector<OmeDataset>& datasets,
-                      ZarrVersion version)
+                      ZarrVersion version,
+                      const std::vector<size_t>& storage_order)
 {
     json axes = json::array();
-    for (const auto& dim : dims) {
+    for (const auto& dim : in_storage_order(dims, storage_order)) {
         json axis = { { "name", dim.name }, { "type", axis_type(dim.type) } };
         if (!dim.unit.empty()) {
             axis["unit"] = dim.unit;
@@ -168,7 +177,8 @@ ome_multiscales_entry(const std::string& name,
         sets.push_back(
           { { "path", ds.path },
             { "coordinateTransformations",
-              json::array({ { { "type", "scale" }, { "scale", ds.scale } } }) } });
+              json::array({ { { "type", "scale" },
+                            { "scale", in_storage_order(ds.scale, storage_order) } } }) } });
     }
     json entry = json::object();
     if (version == ZarrVersion_2) {

@@ -15,7 +15,8 @@ namespace zarr {
 using json = nlohmann::ordered_json;
 
 /// The array document (.zarray for v2, zarr.json for v3) with the append
-/// dimension's extent set to `append_extent`.
+/// dimension's extent set to `append_extent` (an unbounded one; a bounded
+/// one has its size), its axes in storage order.
 json
 array_document(const ArraySpec& spec, uint64_t append_extent);
 
@@ -35,11 +36,14 @@ struct OmeDataset
 
 /// The OME-NGFF multiscales entry (without the version for 0.5, with
 /// "version":"0.4" for v2) describing `datasets`, with axes from `dims`.
+/// `dims` and each dataset's scale are in acquisition order; the entry has
+/// them in `storage_order` (ArraySpec::storage_order; empty: as given).
 json
 ome_multiscales_entry(const std::string& name,
                       const std::vector<DimensionSpec>& dims,
                       const std::vector<OmeDataset>& datasets,
-                      ZarrVersion version);
+                      ZarrVersion version,
+                      const std::vector<size_t>& storage_order = {});
 
 /// Creates the group at `group_key` ("" for the root) if it has no metadata
 /// yet, and merges `attributes` (a JSON object) into its attributes,

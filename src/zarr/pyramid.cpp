@@ -11,11 +11,13 @@
 namespace zarr {
 
 std::vector<ArraySpec>
-pyramid_levels(const ArraySpec& base, const std::string& group_key)
+pyramid_levels(const ArraySpec& base,
+               const std::string& group_key,
+               const LevelRules& rules)
 {
     std::vector<ArraySpec> levels{ base };
     levels[0].key = join_key(group_key, "0");
-    for (;;) {
+    while (rules.max_levels == 0 || levels.size() <= rules.max_levels) {
         const ArraySpec& prev = levels.back();
         ArraySpec next = prev;
         bool shrinks = false;
@@ -42,7 +44,7 @@ pyramid_levels(const ArraySpec& base, const std::string& group_key)
                 }
                 continue;
             }
-            dim.chunk = std::min(orig.chunk, dim.size);
+            dim.chunk = rules.keep_chunk_shape ? orig.chunk : std::min(orig.chunk, dim.size);
             dim.shard_chunks =
               std::min(orig.shard_chunks, ceil_div(dim.size, dim.chunk));
         }
@@ -266,6 +268,8 @@ class Downsampler::Impl
       , down_(downsampled_dims(from, to))
     {
         const size_t n = from_.ndim();
+        // A 2-D array's leading dimension of one frame (geometry.hh).
+        down_.insert(down_.begin(), n - down_.size(), false);
         const Method* method = find_method(m);
         if (!method) {
             fail(ZarrStatusCode_InvalidArgument, "invalid downsampling method ", int(m));

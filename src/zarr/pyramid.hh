@@ -24,10 +24,24 @@
 
 namespace zarr {
 
+/// How far a pyramid goes and how its levels are chunked.
+struct LevelRules
+{
+    /// Downsampled levels at most (level 0 not counted); 0: no cap.
+    uint32_t max_levels = 0;
+    /// Every level keeps level 0's chunk shape (streams built from `arrays`,
+    /// as acquire-zarr 0.8+ does). Otherwise (seed-era settings) a level's
+    /// chunk is min(chunk, level size) per dimension.
+    bool keep_chunk_shape = false;
+};
+
 /// The specs of every level, level 0 first. Level k's key is
-/// join_key(group, to_string(k)).
+/// join_key(group, to_string(k)). Shards per dimension shrink to what
+/// covers the level.
 std::vector<ArraySpec>
-pyramid_levels(const ArraySpec& base, const std::string& group_key);
+pyramid_levels(const ArraySpec& base,
+               const std::string& group_key,
+               const LevelRules& rules = {});
 
 /// True for each dimension that level k halves to make level k+1.
 std::vector<bool>

@@ -24,7 +24,9 @@ struct RawChunk
 {
     std::shared_ptr<PlacedChunk> place;
     uint64_t submitted = 0;            // planes handed out (appending thread)
-    uint64_t next_plane = 0;           // one past the last of them (appending thread)
+    // One past the furthest of them (appending thread): a chunk stored in
+    // another order (storage_order.hh) gets its planes out of order.
+    uint64_t next_plane = 0;
     std::atomic<uint64_t> stored{ 0 }; // planes written or counted as padding
 };
 
@@ -151,7 +153,8 @@ RawPlanes::write_group(bool completes)
             open = std::move(chunk);
         }
         open->submitted += group_frames_;
-        open->next_plane = group_local_bytes_ / plane_bytes_ + group_frames_;
+        open->next_plane =
+          std::max(open->next_plane, group_local_bytes_ / plane_bytes_ + group_frames_);
         uint64_t planes = group_frames_;
         if (completes) {
             planes += pad(open);
@@ -177,10 +180,10 @@ RawPlanes::pad(const std::shared_ptr<RawChunk>& chunk)
 {
     // Planes past the array's edge in an outer dimension, or missing at
     // close. In a shard they are never written: the shard's space reads as
-    // zeros. A chunk that is an object of its own (v2): planes come in
-    // order, so those missing before the last one written are space of the
-    // file that no write touched (reserved up to the chunk's size), which
-    // reads as zeros; those after it are written, from one zeroed buffer, a
+    // zeros. A chunk that is an object of its own (v2): those missing before
+    // the furthest one written are space of the file that no write touched
+    // (reserved up to the chunk's size), which reads as zeros; those after
+    // it are written, from one zeroed buffer, a
     // group at a time (rare: the last chunks of a bounded array, or of a
     // stream closed mid-chunk).
     const uint64_t plane = plane_bytes_;

@@ -347,7 +347,7 @@ ShardWriter::shard_for(const std::vector<uint64_t>& coords)
         shard->index.assign(2 * g.chunks_per_shard(), std::numeric_limits<uint64_t>::max());
         shard->expected = g.chunks_expected_in_shard(coords);
         try {
-            shard->sink = c_.store.open_sink(chunk_key(c_.spec.key, coords, true));
+            shard->sink = c_.store.open_sink(chunk_key(c_.spec.key, c_.geometry.stored(coords), true));
             shard->sink->reserve(shard->expected * chunk_bound_ +
                                  16 * g.chunks_per_shard() + 4);
         } catch (...) {

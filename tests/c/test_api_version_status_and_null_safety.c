@@ -8,7 +8,7 @@ int
 main(void)
 {
     const char* version = Zarr_get_api_version();
-    CHECK(version != NULL && strcmp(version, "0.1.0") == 0);
+    CHECK(version != NULL && strcmp(version, "0.2.0") == 0);
 
     for (int code = 0; code < ZarrStatusCodeCount; ++code) {
         const char* text = Zarr_get_status_message((ZarrStatusCode)code);

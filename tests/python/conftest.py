@@ -17,8 +17,8 @@ _buckets = itertools.count()
 
 @pytest.fixture(scope="session")
 def s3_server(tmp_path_factory):
-    """moto's S3 server on a free loopback port, checking signatures."""
-    server = s3server.start(tmp_path_factory.mktemp("moto") / "moto.log")
+    """SeaweedFS (a real S3 server) on loopback ports, checking signatures."""
+    server = s3server.start(tmp_path_factory.mktemp("seaweedfs") / "seaweedfs.log")
     yield server
     server.stop()
 

@@ -33,7 +33,7 @@ def test_module_exports_every_documented_name():
                  "Compressor", "CompressionCodec", "S3Settings", "DataType", "ZarrVersion", "LogLevel",
                  "DownsamplingMethod", "set_log_level", "get_log_level", "__version__"]:
         assert hasattr(aqz, name), name
-    assert aqz.__version__ == "0.1.0"
+    assert aqz.__version__ == "0.2.0"
 
 
 @pytest.mark.parametrize("enum_name", list(ENUMS))

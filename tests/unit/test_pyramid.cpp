@@ -108,6 +108,67 @@ TEST(Pyramid, NothingToShrinkMeansOneLevel)
     EXPECT_EQ(levels.size(), 1u);
 }
 
+TEST(Pyramid, KeepChunkShapeKeepsLevelZerosChunksAndShrinksShardsAsAcquireZarr)
+{
+    // acquire-zarr 0.10 writes, for this array: shapes 37x45, 19x23, 10x12,
+    // 5x6; inner chunks 8x8 at every level; shards 16x24, 16x24, 16x16, 8x8.
+    const auto levels = zarr::pyramid_levels(
+      spec({ dim("t", ZarrDimensionType_Time, 0, 4), dim("y", ZarrDimensionType_Space, 37, 8, 2),
+             dim("x", ZarrDimensionType_Space, 45, 8, 3) }),
+      "", { .max_levels = 0, .keep_chunk_shape = true });
+    ASSERT_EQ(levels.size(), 4u);
+    const uint64_t ys[] = { 37, 19, 10, 5 };
+    const uint64_t xs[] = { 45, 23, 12, 6 };
+    const uint64_t shard_ys[] = { 2, 2, 2, 1 };
+    const uint64_t shard_xs[] = { 3, 3, 2, 1 };
+    for (size_t k = 0; k < levels.size(); ++k) {
+        EXPECT_EQ(levels[k].dims[1].size, ys[k]);
+        EXPECT_EQ(levels[k].dims[2].size, xs[k]);
+        EXPECT_EQ(levels[k].dims[0].chunk, 4u);
+        EXPECT_EQ(levels[k].dims[1].chunk, 8u);
+        EXPECT_EQ(levels[k].dims[2].chunk, 8u);
+        EXPECT_EQ(levels[k].dims[1].shard_chunks, shard_ys[k]) << "level " << k;
+        EXPECT_EQ(levels[k].dims[2].shard_chunks, shard_xs[k]) << "level " << k;
+    }
+    EXPECT_EQ(levels[3].dims[2].scale, 8.0);
+}
+
+TEST(Pyramid, MaxLevelsCapsTheDownsampledLevels)
+{
+    const auto base =
+      spec({ dim("t", ZarrDimensionType_Time, 0, 1), dim("c", ZarrDimensionType_Channel, 3, 1),
+             dim("z", ZarrDimensionType_Space, 6, 4), dim("y", ZarrDimensionType_Space, 64, 8),
+             dim("x", ZarrDimensionType_Space, 64, 8) });
+    const auto all = zarr::pyramid_levels(base, "");
+    ASSERT_EQ(all.size(), 4u);
+    for (uint32_t cap = 1; cap <= 5; ++cap) {
+        const auto capped = zarr::pyramid_levels(base, "img", { .max_levels = cap });
+        ASSERT_EQ(capped.size(), std::min<size_t>(cap + 1, all.size())) << "cap " << cap;
+        for (size_t k = 0; k < capped.size(); ++k) {
+            EXPECT_EQ(capped[k].key, "img/" + std::to_string(k));
+            for (size_t d = 0; d < base.dims.size(); ++d) {
+                EXPECT_EQ(capped[k].dims[d].size, all[k].dims[d].size);
+                EXPECT_EQ(capped[k].dims[d].scale, all[k].dims[d].scale);
+            }
+        }
+    }
+    // max_levels 0 is no cap.
+    EXPECT_EQ(zarr::pyramid_levels(base, "", { .max_levels = 0 }).size(), all.size());
+}
+
+TEST(Pyramid, SeedEraRulesClampChunksToTheLevel)
+{
+    const auto levels = zarr::pyramid_levels(
+      spec({ dim("t", ZarrDimensionType_Time, 0, 1), dim("y", ZarrDimensionType_Space, 20, 8),
+             dim("x", ZarrDimensionType_Space, 12, 8) }),
+      "");
+    ASSERT_EQ(levels.size(), 3u);
+    EXPECT_EQ(levels[2].dims[1].size, 5u);
+    EXPECT_EQ(levels[2].dims[1].chunk, 5u);
+    EXPECT_EQ(levels[2].dims[2].size, 6u); // 6 <= 8 stopped shrinking
+    EXPECT_EQ(levels[2].dims[2].chunk, 6u);
+}
+
 TEST(Downsampler, MeanOfOddFrameAveragesOnlyThePixelsThatExist)
 {
     const auto levels = zarr::pyramid_levels(

@@ -197,15 +197,15 @@ TEST(Settings, UnsetFieldsMeanV3OneThreadPerCoreScaleOneUnshardedUncompressed)
     Fixture f;
     set_raw(f.s.version, 0);
     const auto plan = plan_stream(&f.s);
-    EXPECT_EQ(plan.array.version, ZarrVersion_3);
+    EXPECT_EQ(plan.arrays[0].levels[0].version, ZarrVersion_3);
     EXPECT_EQ(plan.max_threads, std::max(1u, std::thread::hardware_concurrency()));
-    EXPECT_EQ(plan.array.dims[0].shard_chunks, 1u);
-    EXPECT_EQ(plan.array.dims[0].scale, 1.0);
-    EXPECT_EQ(plan.array.dims[1].scale, 0.5);
-    EXPECT_EQ(plan.array.dims[1].unit, "micrometer");
-    EXPECT_EQ(plan.array.key, "0");
-    EXPECT_EQ(plan.levels.size(), 1u);
-    EXPECT_FALSE(plan.array.codecs.compresses());
+    EXPECT_EQ(plan.arrays[0].levels[0].dims[0].shard_chunks, 1u);
+    EXPECT_EQ(plan.arrays[0].levels[0].dims[0].scale, 1.0);
+    EXPECT_EQ(plan.arrays[0].levels[0].dims[1].scale, 0.5);
+    EXPECT_EQ(plan.arrays[0].levels[0].dims[1].unit, "micrometer");
+    EXPECT_EQ(plan.arrays[0].levels[0].key, "0");
+    EXPECT_EQ(plan.arrays[0].levels.size(), 1u);
+    EXPECT_FALSE(plan.arrays[0].levels[0].codecs.compresses());
 }
 
 TEST(Settings, RelativeFileUrlStorePathBecomesAnAbsoluteDirectory)
@@ -224,14 +224,14 @@ TEST(Settings, ArrayKeyIsOutputKeyAndLevelKeysFollowItWhenMultiscale)
 {
     Fixture f;
     f.s.output_key = "/a//b/";
-    EXPECT_EQ(plan_stream(&f.s).array.key, "a/b");
+    EXPECT_EQ(plan_stream(&f.s).arrays[0].levels[0].key, "a/b");
     f.s.multiscale = true;
     f.dims[1].array_size_px = 64;
     f.dims[2].array_size_px = 64;
     const auto plan = plan_stream(&f.s);
-    EXPECT_EQ(plan.array.key, "a/b/0");
-    ASSERT_EQ(plan.levels.size(), 5u); // 64 -> 32 -> 16 -> 8 -> 4 (= chunk)
-    EXPECT_EQ(plan.levels[4].key, "a/b/4");
-    EXPECT_EQ(plan.levels[4].dims[1].size, 4u);
-    EXPECT_EQ(plan.levels[4].dims[1].scale, 0.5 * 16);
+    EXPECT_EQ(plan.arrays[0].levels[0].key, "a/b/0");
+    ASSERT_EQ(plan.arrays[0].levels.size(), 5u); // 64 -> 32 -> 16 -> 8 -> 4 (= chunk)
+    EXPECT_EQ(plan.arrays[0].levels[4].key, "a/b/4");
+    EXPECT_EQ(plan.arrays[0].levels[4].dims[1].size, 4u);
+    EXPECT_EQ(plan.arrays[0].levels[4].dims[1].scale, 0.5 * 16);
 }
