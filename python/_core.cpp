@@ -1,14 +1,15 @@
 // acquire_zarr._core: the Python binding speaks only the public C API, so the
 // Python tests exercise the same ABI that C programs use. The user-facing
-// classes live in acquire_zarr/__init__.py.
+// classes live in the acquire_zarr package (python/acquire_zarr/).
 #include "acquire.zarr.h"
+#include "c_settings.hh"
 
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
 
+#include <cstdlib>
 #include <optional>
 #include <string>
-#include <tuple>
 #include <vector>
 
 namespace py = pybind11;
@@ -22,7 +23,9 @@ raise_as(PyObject* type, const std::string& message)
     throw py::error_already_set();
 }
 
-/// The one place where status codes become Python exceptions.
+/// The one place where status codes become Python exceptions: the class for
+/// each code comes from acquire_zarr._errors, whose every class is both a
+/// precise builtin type and acquire_zarr.ZarrError.
 [[noreturn]] void
 raise_status(ZarrStatusCode code)
 {
@@ -30,126 +33,55 @@ raise_status(ZarrStatusCode code)
     if (message.empty()) {
         message = Zarr_get_status_message(code);
     }
-    switch (code) {
-        case ZarrStatusCode_InvalidArgument:
-        case ZarrStatusCode_InvalidSettings:
-        case ZarrStatusCode_InvalidIndex:
-        case ZarrStatusCode_Overflow:
-        case ZarrStatusCode_WriteOutOfBounds:
-            throw py::value_error(message);
-        case ZarrStatusCode_KeyNotFound:
-            raise_as(PyExc_KeyError, message);
-        case ZarrStatusCode_NotYetImplemented:
-            raise_as(PyExc_NotImplementedError, message);
-        case ZarrStatusCode_OutOfMemory:
-            raise_as(PyExc_MemoryError, message);
-        case ZarrStatusCode_IOError:
-            raise_as(PyExc_OSError, message);
-        case ZarrStatusCode_WillNotOverwrite:
-            raise_as(PyExc_FileExistsError, message);
-        case ZarrStatusCode_Success:
-        case ZarrStatusCode_InternalError:
-        case ZarrStatusCode_CompressionError:
-        case ZarrStatusCode_PartialWrite:
-        case ZarrStatusCodeCount:
-            break;
-    }
-    throw std::runtime_error(message);
+    const py::object type = py::module_::import("acquire_zarr._errors")
+                              .attr("for_status")(static_cast<int>(code));
+    raise_as(type.ptr(), message);
 }
 
-using DimensionTuple = std::tuple<std::string,
-                                  int,
-                                  uint32_t,
-                                  uint32_t,
-                                  uint32_t,
-                                  std::optional<std::string>,
-                                  double>;
-using CompressionTuple = std::tuple<int, int, int, int>;
-using S3Tuple = std::tuple<std::string, std::string, std::optional<std::string>>;
+void
+check(ZarrStatusCode code)
+{
+    if (code != ZarrStatusCode_Success) {
+        raise_status(code);
+    }
+}
+
+/// Keeps a C-contiguous view of a Python buffer for the length of a call.
+class BufferView
+{
+  public:
+    explicit BufferView(const py::handle& data)
+    {
+        if (PyObject_GetBuffer(data.ptr(), &view_, PyBUF_C_CONTIGUOUS) != 0) {
+            throw py::error_already_set();
+        }
+    }
+    ~BufferView() { PyBuffer_Release(&view_); }
+    BufferView(const BufferView&) = delete;
+    BufferView& operator=(const BufferView&) = delete;
+
+    const void* data() const { return view_.buf; }
+    size_t size() const { return static_cast<size_t>(view_.len); }
+
+  private:
+    Py_buffer view_{};
+};
+
+const char*
+c_str_or_null(const std::optional<std::string>& text)
+{
+    return text ? text->c_str() : nullptr;
+}
 
 class Stream
 {
   public:
-    Stream(const std::string& store_path,
-           const std::optional<S3Tuple>& s3,
-           const std::optional<CompressionTuple>& compression,
-           const std::vector<DimensionTuple>& dimensions,
-           bool multiscale,
-           int data_type,
-           int version,
-           unsigned max_threads,
-           int downsampling_method,
-           const std::string& output_key,
-           bool overwrite,
-           const std::optional<std::string>& custom_metadata,
-           uint32_t max_levels,
-           const std::optional<std::vector<size_t>>& storage_dimension_order)
+    explicit Stream(const py::dict& plan)
     {
-        ZarrStreamSettings settings{};
-        settings.store_path = store_path.c_str();
-
-        ZarrS3Settings s3_settings{};
-        if (s3) {
-            s3_settings.endpoint = std::get<0>(*s3).c_str();
-            s3_settings.bucket_name = std::get<1>(*s3).c_str();
-            s3_settings.region =
-              std::get<2>(*s3) ? std::get<2>(*s3)->c_str() : nullptr;
-            settings.s3_settings = &s3_settings;
-        }
-
-        ZarrCompressionSettings compression_settings{};
-        if (compression) {
-            const auto& [compressor, codec, level, shuffle] = *compression;
-            if (level < 0 || level > 255 || shuffle < 0 || shuffle > 255) {
-                throw py::value_error(
-                  "compression level and shuffle must be small non-negative integers");
-            }
-            compression_settings.compressor = static_cast<ZarrCompressor>(compressor);
-            compression_settings.codec = static_cast<ZarrCompressionCodec>(codec);
-            compression_settings.level = static_cast<uint8_t>(level);
-            compression_settings.shuffle = static_cast<uint8_t>(shuffle);
-            settings.compression_settings = &compression_settings;
-        }
-
-        std::vector<ZarrDimensionProperties> dims;
-        dims.reserve(dimensions.size());
-        for (const auto& [name, type, size, chunk, shard, unit, scale] : dimensions) {
-            ZarrDimensionProperties d{};
-            d.name = name.c_str();
-            d.type = static_cast<ZarrDimensionType>(type);
-            d.array_size_px = size;
-            d.chunk_size_px = chunk;
-            d.shard_size_chunks = shard;
-            d.unit = unit ? unit->c_str() : nullptr;
-            d.scale = scale;
-            dims.push_back(d);
-        }
-        settings.dimensions = dims.empty() ? nullptr : dims.data();
-        settings.dimension_count = dims.size();
-        settings.multiscale = multiscale;
-        settings.data_type = static_cast<ZarrDataType>(data_type);
-        settings.version = static_cast<ZarrVersion>(version);
-        settings.max_threads = max_threads;
-        settings.downsampling_method =
-          static_cast<ZarrDownsamplingMethod>(downsampling_method);
-        settings.output_key = output_key.c_str();
-        settings.overwrite = overwrite;
-        settings.custom_metadata =
-          custom_metadata ? custom_metadata->c_str() : nullptr;
-        settings.max_levels = max_levels;
-        if (storage_dimension_order) {
-            if (storage_dimension_order->size() != dims.size()) {
-                throw py::value_error("storage_dimension_order has " +
-                                      std::to_string(storage_dimension_order->size()) +
-                                      " entries but there are " +
-                                      std::to_string(dims.size()) + " dimensions");
-            }
-            settings.storage_dimension_order = storage_dimension_order->data();
-        }
-
+        CSettings settings(plan);
         {
             py::gil_scoped_release release;
-            stream_ = ZarrStream_create(&settings);
+            stream_ = ZarrStream_create(settings.get());
         }
         if (stream_ == nullptr) {
             // create returns NULL for every failure; the library records why.
@@ -173,26 +105,35 @@ class Stream
     Stream(const Stream&) = delete;
     Stream& operator=(const Stream&) = delete;
 
-    /// Appends the bytes of a C-contiguous buffer; returns bytes accepted.
+    /// Appends the bytes of a C-contiguous buffer with the seed-era call
+    /// (accepts what fits); returns bytes accepted.
     size_t append(const py::buffer& data)
     {
         check_active();
-        Py_buffer view;
-        if (PyObject_GetBuffer(data.ptr(), &view, PyBUF_C_CONTIGUOUS) != 0) {
-            throw py::error_already_set();
-        }
-        size_t written = 0;
-        ZarrStatusCode code = ZarrStatusCode_Success;
-        {
-            py::gil_scoped_release release;
-            code = ZarrStream_append(stream_, view.buf,
-                                     static_cast<size_t>(view.len), &written);
-        }
-        PyBuffer_Release(&view);
-        if (code != ZarrStatusCode_Success) {
-            raise_status(code);
-        }
-        return written;
+        const BufferView view(data);
+        return call_append(view.data(), view.size());
+    }
+
+    /// Appends to the array at `key` (None: the only array) with the keyed
+    /// call (refuses an overflowing append whole).
+    size_t append_to(const py::buffer& data, const std::optional<std::string>& key)
+    {
+        check_active();
+        const BufferView view(data);
+        return call_append_to(view.data(), view.size(), key);
+    }
+
+    /// `n_bytes` zeros, without a buffer: the C calls take NULL data as zeros.
+    size_t skip(size_t n_bytes)
+    {
+        check_active();
+        return call_append(nullptr, n_bytes);
+    }
+
+    size_t skip_to(size_t n_bytes, const std::optional<std::string>& key)
+    {
+        check_active();
+        return call_append_to(nullptr, n_bytes, key);
     }
 
     bool write_custom_metadata(const std::string& json, bool overwrite)
@@ -203,10 +144,27 @@ class Stream
         if (code == ZarrStatusCode_WillNotOverwrite) {
             return false;
         }
-        if (code != ZarrStatusCode_Success) {
-            raise_status(code);
-        }
+        check(code);
         return true;
+    }
+
+    void write_attributes(const std::optional<std::string>& array_key,
+                          const std::optional<std::string>& metadata_key,
+                          const std::string& json)
+    {
+        check_active();
+        check(ZarrStream_write_custom_metadata(stream_,
+                                               c_str_or_null(array_key),
+                                               c_str_or_null(metadata_key),
+                                               json.c_str()));
+    }
+
+    size_t current_memory_usage() const
+    {
+        check_active();
+        size_t usage = 0;
+        check(ZarrStream_get_current_memory_usage(stream_, &usage));
+        return usage;
     }
 
     void close()
@@ -228,17 +186,71 @@ class Stream
     bool is_active() const { return stream_ != nullptr; }
 
   private:
-    // RuntimeError, as acquire_zarr.ZarrStream raises before reaching here
-    // and as acquire-zarr 0.10 raises for an append after close.
+    // ZarrError (a RuntimeError), as acquire_zarr.ZarrStream raises before
+    // reaching here and as acquire-zarr 0.10 raises for an append after close.
     void check_active() const
     {
         if (stream_ == nullptr) {
-            throw std::runtime_error("the stream is closed");
+            raise_as(py::module_::import("acquire_zarr._errors")
+                       .attr("ZarrError")
+                       .ptr(),
+                     "the stream is closed");
         }
+    }
+
+    size_t call_append(const void* data, size_t bytes)
+    {
+        size_t written = 0;
+        ZarrStatusCode code = ZarrStatusCode_Success;
+        {
+            py::gil_scoped_release release;
+            code = ZarrStream_append(stream_, data, bytes, &written);
+        }
+        check(code);
+        return written;
+    }
+
+    size_t call_append_to(const void* data,
+                          size_t bytes,
+                          const std::optional<std::string>& key)
+    {
+        size_t written = 0;
+        ZarrStatusCode code = ZarrStatusCode_Success;
+        {
+            py::gil_scoped_release release;
+            code = ZarrStream_append(stream_, data, bytes, &written,
+                                     c_str_or_null(key));
+        }
+        check(code);
+        return written;
     }
 
     ZarrStream* stream_ = nullptr;
 };
+
+std::vector<std::string>
+array_keys(const py::dict& plan)
+{
+    CSettings settings(plan);
+    const size_t count = ZarrStreamSettings_get_array_count(settings.get());
+    std::vector<std::string> keys;
+    for (size_t i = 0; i < count; ++i) {
+        char* key = nullptr;
+        check(ZarrStreamSettings_get_array_key(settings.get(), i, &key));
+        keys.emplace_back(key != nullptr ? key : "");
+        free(key); // NOLINT: the C API hands out malloc'd keys
+    }
+    return keys;
+}
+
+size_t
+estimate_max_memory_usage(const py::dict& plan)
+{
+    CSettings settings(plan);
+    size_t usage = 0;
+    check(ZarrStreamSettings_estimate_max_memory_usage(settings.get(), &usage));
+    return usage;
+}
 
 } // namespace
 
@@ -247,40 +259,22 @@ PYBIND11_MODULE(_core, m)
     m.doc() = "Low-level binding of the acquire-zarr C API; use acquire_zarr.";
 
     py::class_<Stream>(m, "Stream")
-      .def(py::init<const std::string&,
-                    const std::optional<S3Tuple>&,
-                    const std::optional<CompressionTuple>&,
-                    const std::vector<DimensionTuple>&,
-                    bool,
-                    int,
-                    int,
-                    unsigned,
-                    int,
-                    const std::string&,
-                    bool,
-                    const std::optional<std::string>&,
-                    uint32_t,
-                    const std::optional<std::vector<size_t>>&>(),
-           py::arg("store_path"),
-           py::arg("s3"),
-           py::arg("compression"),
-           py::arg("dimensions"),
-           py::arg("multiscale"),
-           py::arg("data_type"),
-           py::arg("version"),
-           py::arg("max_threads"),
-           py::arg("downsampling_method"),
-           py::arg("output_key"),
-           py::arg("overwrite"),
-           py::arg("custom_metadata"),
-           py::arg("max_levels") = 0,
-           py::arg("storage_dimension_order") = py::none())
+      .def(py::init<const py::dict&>(), py::arg("plan"))
       .def("append", &Stream::append, py::arg("data"))
+      .def("append_to", &Stream::append_to, py::arg("data"), py::arg("key"))
+      .def("skip", &Stream::skip, py::arg("n_bytes"))
+      .def("skip_to", &Stream::skip_to, py::arg("n_bytes"), py::arg("key"))
       .def("write_custom_metadata", &Stream::write_custom_metadata,
            py::arg("json"), py::arg("overwrite"))
+      .def("write_attributes", &Stream::write_attributes,
+           py::arg("array_key"), py::arg("metadata_key"), py::arg("json"))
+      .def("current_memory_usage", &Stream::current_memory_usage)
       .def("close", &Stream::close)
       .def("is_active", &Stream::is_active);
 
+    m.def("array_keys", &array_keys, py::arg("plan"));
+    m.def("estimate_max_memory_usage", &estimate_max_memory_usage,
+          py::arg("plan"));
     m.def("api_version", [] { return std::string(Zarr_get_api_version()); });
     m.def("set_log_level", [](int level) {
         const ZarrStatusCode code =
