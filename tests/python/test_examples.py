@@ -76,20 +76,6 @@ def test_demo_rejects_nonsense_arguments(tmp_path):
 
 # --- the current API's examples (examples/multi_array.py, hcs_plate.py and their C twins) ---
 
-def _has_current_api() -> bool:
-    try:
-        import acquire_zarr
-    except ImportError:
-        return False
-    return hasattr(acquire_zarr, "ArraySettings")
-
-
-needs_current_api = pytest.mark.skipif(
-    not _has_current_api(),
-    reason="needs acquire-zarr's current API (ArraySettings, Plate) in acquire_zarr: "
-           "branches cur-core and cur-python (issue 17)")
-
-
 def node(path: Path) -> dict:
     return json.loads((path / "zarr.json").read_text())
 
@@ -165,7 +151,6 @@ def check_hcs_plate(store: Path) -> None:
 CHECKS = {"multi_array": check_multi_array, "hcs_plate": check_hcs_plate}
 
 
-@needs_current_api
 @pytest.mark.parametrize("example", sorted(CHECKS))
 def test_current_api_python_example_writes_what_its_docstring_says(tmp_path, example):
     result = subprocess.run([sys.executable, str(REPO / "examples" / f"{example}.py")], cwd=tmp_path,
@@ -184,7 +169,6 @@ def readme_python_blocks(section: str) -> list[str]:
     return re.findall(r"```python\n(.*?)```", readme[start:end], re.S)
 
 
-@needs_current_api
 def test_readme_several_arrays_block_runs_and_reads_back(tmp_path):
     (block,) = readme_python_blocks("Several arrays in one stream")
     result = subprocess.run([sys.executable, "-c", block], cwd=tmp_path, capture_output=True, text=True,
@@ -196,7 +180,6 @@ def test_readme_several_arrays_block_runs_and_reads_back(tmp_path):
         np.testing.assert_array_equal(data, np.broadcast_to(expected, (10, 512, 512)))
 
 
-@needs_current_api
 def test_readme_hcs_plate_block_runs_and_reads_back(tmp_path):
     (block,) = readme_python_blocks("HCS plates")
     result = subprocess.run([sys.executable, "-c", block], cwd=tmp_path, capture_output=True, text=True,
