@@ -87,7 +87,7 @@ checks::array_spec_from(const std::string& prefix,
                         const ZarrDimensionProperties* dimensions,
                         size_t dimension_count,
                         size_t min_dimensions,
-                        ZarrDataType data_type,
+                        const ZarrDataType& data_type,
                         const ZarrCompressionSettings* compression,
                         ZarrVersion version,
                         codec::NoneCompressor none)

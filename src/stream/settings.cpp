@@ -340,7 +340,7 @@ checked_version(const ZarrStreamSettings& s)
 }
 
 void
-check_downsampling(const std::string& field, ZarrDownsamplingMethod method)
+check_downsampling(const std::string& field, const ZarrDownsamplingMethod& method)
 {
     if (static_cast<unsigned>(raw_enum(method)) >= ZarrDownsamplingMethodCount) {
         invalid(cat(field, " is ", raw_enum(method),

@@ -41,7 +41,7 @@ array_spec_from(const std::string& prefix,
                 const ZarrDimensionProperties* dimensions,
                 size_t dimension_count,
                 size_t min_dimensions,
-                ZarrDataType data_type,
+                const ZarrDataType& data_type, // by reference: a C caller may store any int
                 const ZarrCompressionSettings* compression,
                 ZarrVersion version,
                 codec::NoneCompressor none = codec::NoneCompressor::refuses_codec);

@@ -7,6 +7,9 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <fstream>
+#include <iterator>
+#include <string>
 #include <vector>
 
 #define CHECK(cond)                                                                \
@@ -17,6 +20,14 @@
             std::exit(1);                                                          \
         }                                                                          \
     } while (0)
+
+/// The text of the file at `path` ("" if missing).
+static std::string
+slurp(const char* path)
+{
+    std::ifstream in(path);
+    return { std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>() };
+}
 
 int
 main()
@@ -62,7 +73,14 @@ main()
           ZarrStatusCode_Success);
     CHECK(ZarrStream_write_custom_metadata(stream, R"({"run": 1})", false) ==
           ZarrStatusCode_Success);
+    // A plain v3 array keeps its attributes in its zarr.json, also after
+    // the metadata is rewritten at close.
+    CHECK(slurp("cpp20.zarr/pos0/zarr.json").find("\"stage\"") != std::string::npos);
     CHECK(ZarrStream_close(stream) == ZarrStatusCode_Success);
+    const std::string pos0 = slurp("cpp20.zarr/pos0/zarr.json");
+    CHECK(pos0.find("\"stage\"") != std::string::npos);
+    CHECK(pos0.find("\"shape\": [\n        1,") != std::string::npos);
+    CHECK(slurp("cpp20.zarr/pos1/zarr.json").find("\"multiscales\"") != std::string::npos);
 
     // A seed-era stream through the same header: 4-argument append.
     ZarrStreamSettings seed{ .store_path = "cpp20_seed.zarr", .dimensions = dims,

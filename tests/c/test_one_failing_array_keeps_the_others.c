@@ -33,16 +33,16 @@ main(void)
     fclose(blocker);
 
     unsigned char frame[FRAME];
-    int good_frames = 0; /* acknowledged by the library */
+    int good_frames = 0; /* accepted by the library */
     for (int f = 0; f < FRAMES; ++f) {
         memset(frame, f + 1, sizeof frame);
         size_t out = 0;
         /* "bad" may report its failure at any later append: ignore it. */
         (void)ZarrStream_append(stream, frame, sizeof frame, &out, "bad");
-        if (ZarrStream_append(stream, frame, sizeof frame, &out, "good") ==
-            ZarrStatusCode_Success) {
-            ++good_frames;
-        }
+        /* Accepted bytes are kept even when the call reports bad's
+         * failure, recorded meanwhile. */
+        (void)ZarrStream_append(stream, frame, sizeof frame, &out, "good");
+        good_frames += out == sizeof frame;
     }
     CHECK(ZarrStream_close(stream) != ZarrStatusCode_Success);
     const char* error = Zarr_get_last_error();

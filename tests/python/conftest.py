@@ -24,16 +24,31 @@ def s3_server(tmp_path_factory):
 
 
 @pytest.fixture
+def own_s3_server(tmp_path):
+    """A SeaweedFS server of the test's own, which the test may kill and
+    restart."""
+    server = s3server.start(tmp_path / "seaweedfs.log")
+    yield server
+    server.stop()
+
+
+def use_server_credentials(server, monkeypatch):
+    """The server's key in the environment, and no credentials file that
+    could be picked up instead."""
+    for key, value in server.env().items():
+        monkeypatch.setenv(key, value)
+    monkeypatch.delenv("AWS_SESSION_TOKEN", raising=False)
+    monkeypatch.delenv("AWS_PROFILE", raising=False)
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent/credentials")
+
+
+@pytest.fixture
 def s3_bucket(s3_server, monkeypatch):
     """A fresh, empty bucket; the server's IAM credentials in the environment
     (and no credentials file that could be picked up instead)."""
     name = f"test-bucket-{os.getpid()}-{next(_buckets)}"
     s3_server.client().create_bucket(Bucket=name)
-    for key, value in s3_server.env().items():
-        monkeypatch.setenv(key, value)
-    monkeypatch.delenv("AWS_SESSION_TOKEN", raising=False)
-    monkeypatch.delenv("AWS_PROFILE", raising=False)
-    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent/credentials")
+    use_server_credentials(s3_server, monkeypatch)
     return name
 
 

@@ -1,4 +1,4 @@
-"""Streaming to S3: a real S3 server (moto, with signature checking) on
+"""Streaming to S3: a real S3 server (SeaweedFS, with signature checking) on
 loopback; everything written is read back with zarr-python through s3fs and
 inspected with boto3."""
 

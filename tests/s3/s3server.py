@@ -172,7 +172,12 @@ def start(log_path: Path | None = None) -> S3Server:
             f"-master.port={master}", f"-volume.port={volume}",
             f"-filer.port={filer}", "-filer", "-s3", f"-s3.port={s3}",
             f"-s3.config={identities}", "-s3.port.iceberg=0", "-s3.port.lance=0",
-            "-master.volumeSizeLimitMB=1024"]
+            "-master.volumeSizeLimitMB=256",
+            # One master elects itself leader again after a restart; the
+            # default 10 s election wait would outlast a client's retries.
+            "-master.electionTimeout=1s",
+            # A bucket is a collection with volumes of its own: room for many.
+            "-volume.max=2000"]
     server = S3Server(_spawn(args, log_path), f"http://127.0.0.1:{s3}",
                       access_key, secret_key, data_dir, _args=args,
                       _log_path=log_path)

@@ -1,7 +1,7 @@
 // The Store contract, checked the same way against every store opened by
 // open_store: the filesystem always, and S3 when ACQUIRE_ZARR_TEST_S3_ENDPOINT
 // names a server (ctest runs that through tests/s3/s3server.py, which starts
-// moto's server with signature checking and sets the credentials).
+// SeaweedFS with signature checking and sets the credentials).
 #include "storage/open_store.hh"
 #include "util/error.hh"
 

@@ -22,9 +22,12 @@ struct ClientConfig
     std::string bucket;
     std::string region = "us-east-1";
     Credentials credentials;
-    int max_attempts = 8;                            // per request
-    std::chrono::milliseconds first_backoff{ 100 };  // doubled per retry
-    std::chrono::milliseconds max_backoff{ 2000 };
+    // Per request: with the backoff below, retries span 11-21 s (jitter),
+    // long enough for an object store's restart (a single SeaweedFS or MinIO
+    // node is back within seconds) to cost no data.
+    int max_attempts = 10;
+    std::chrono::milliseconds first_backoff{ 100 }; // doubled per retry
+    std::chrono::milliseconds max_backoff{ 5000 };
     long connect_timeout_ms = 5000;
     long stall_timeout_s = 30; // abort a transfer that moves no byte this long
 };
