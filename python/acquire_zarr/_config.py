@@ -399,10 +399,11 @@ def from_dict(data: Any) -> StreamSettings:
     zarr_version = n.get("zarr_version", "int", int(ZarrVersion.V3))
     if zarr_version not in (2, 3):
         raise InvalidSettingsError(f"zarr_version is {zarr_version}: expected 2 or 3")
+    dims = _dimensions(n)
     return StreamSettings(
         store_path=n.get("store_path", "str", ""), s3=s3, version=ZarrVersion(zarr_version),
         overwrite=n.get("overwrite", "bool", False), max_threads=n.get("max_threads", "int"),
-        custom_metadata=n.get("custom_metadata", "str"), dimensions=_dimensions(n),
+        custom_metadata=n.get("custom_metadata", "str"), dimensions=dims,
         data_type=n.choice("data_type", _names(DataType), DataType.UINT8),
         compression=_compression("compression", n.data["compression"])
         if n.has("compression") else None,
@@ -411,8 +412,7 @@ def from_dict(data: Any) -> StreamSettings:
                                      DownsamplingMethod.DECIMATE),
         output_key=n.get("output_key", "str", ""),
         max_levels=n.get("max_levels", "int", 0),
-        storage_dimension_order=_order_in(n.get("storage_dimension_order", "list"),
-                                          _dimensions(n)),
+        storage_dimension_order=_order_in(n.get("storage_dimension_order", "list"), dims),
         arrays=[_array(f"arrays[{i}]", a) for i, a in enumerate(_items(n, "arrays"))],
         hcs_plates=[_plate(f"plates[{i}]", p) for i, p in enumerate(_items(n, "plates"))])
 

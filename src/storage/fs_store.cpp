@@ -1,5 +1,7 @@
 #include "fs_store.hh"
 
+#include "descriptor_budget.hh"
+
 #include "../util/atomic_max.hh"
 #include "../util/error.hh"
 
@@ -51,28 +53,25 @@ temporary_beside(const fs::path& path)
 /// durability to FilesystemStore::sync(), which syncs the whole filesystem
 /// once: a sync per chunk file would leave the disk with one request at a
 /// time per worker.
-class FileSink final : public Sink
+class FileSink final
+  : public Sink
+  , private DescriptorBudget::Holder
 {
   public:
-    FileSink(fs::path path, bool sync_now)
+    /// Creates the temporary file at once (so that a name clash or a
+    /// missing directory is reported by open_sink); its descriptors are
+    /// then held within `budget`, closed while idle if others need them.
+    FileSink(fs::path path, bool sync_now, DescriptorBudget& budget)
       : path_(std::move(path))
       , tmp_(temporary_beside(path_))
       , sync_now_(sync_now)
+      , budget_(budget)
     {
-        fd_ = ::open(tmp_.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
-        if (fd_ < 0) {
-            fail_errno("cannot create", path_, errno);
-        }
-        if (!sync_now_) {
-            // Page-aligned writes (uncompressed chunks) bypass the page cache:
-            // one writer per file copying into the cache is slower than the
-            // disk. Filesystems without O_DIRECT (tmpfs) simply refuse it.
-            direct_fd_ = ::open(tmp_.c_str(), O_WRONLY | O_DIRECT | O_CLOEXEC);
-        }
+        DescriptorBudget::Use use(budget_, *this);
     }
     ~FileSink() override
     {
-        close_fds();
+        budget_.retire(*this);
         if (!renamed_) {
             ::unlink(tmp_.c_str()); // never finalized: nothing appears
         }
@@ -87,6 +86,7 @@ class FileSink final : public Sink
     void write_parts(uint64_t offset,
                      std::span<const std::span<const uint8_t>> parts) override
     {
+        DescriptorBudget::Use use(budget_, *this);
         size_t total = 0;
         bool direct = direct_alignment() != 0 && offset % kDirectAlign == 0;
         for (const auto& part : parts) {
@@ -157,11 +157,12 @@ class FileSink final : public Sink
 
     size_t direct_alignment() const noexcept override
     {
-        return direct_fd_ >= 0 && direct_ok_.load() ? kDirectAlign : 0;
+        return !sync_now_ && direct_ok_.load() ? kDirectAlign : 0;
     }
 
     void reserve(uint64_t bytes) override
     {
+        DescriptorBudget::Use use(budget_, *this);
         // Allocating the extent once keeps concurrent writers of one large
         // file (a shard) from allocating blocks piece by piece.
         if (::fallocate(fd_, 0, 0, static_cast<off_t>(bytes)) == 0) {
@@ -171,20 +172,24 @@ class FileSink final : public Sink
 
     void finalize() override
     {
-        if (fd_ < 0) {
+        if (renamed_) {
             return;
         }
-        const uint64_t end = end_.load();
-        if (reserved_ > end && ::ftruncate(fd_, static_cast<off_t>(end)) != 0) {
-            fail_errno("cannot truncate", path_, errno);
+        {
+            DescriptorBudget::Use use(budget_, *this);
+            const uint64_t end = end_.load();
+            if (reserved_ > end && ::ftruncate(fd_, static_cast<off_t>(end)) != 0) {
+                fail_errno("cannot truncate", path_, errno);
+            }
+            const int rc = sync_now_ ? ::fdatasync(fd_)
+                                     : ::sync_file_range(fd_, 0, 0, SYNC_FILE_RANGE_WRITE);
+            if (rc != 0) {
+                fail_errno(sync_now_ ? "cannot sync" : "cannot write back", path_, errno);
+            }
         }
-        const int rc = sync_now_ ? ::fdatasync(fd_)
-                                 : ::sync_file_range(fd_, 0, 0, SYNC_FILE_RANGE_WRITE);
-        if (rc != 0) {
-            fail_errno(sync_now_ ? "cannot sync" : "cannot write back", path_, errno);
-        }
-        if (!close_fds()) {
-            fail_errno("cannot close", path_, errno);
+        budget_.retire(*this);
+        if (close_errno_ != 0) {
+            fail_errno("cannot close", path_, close_errno_);
         }
         if (::rename(tmp_.c_str(), path_.c_str()) != 0) {
             fail_errno("cannot rename into place", path_, errno);
@@ -196,33 +201,58 @@ class FileSink final : public Sink
     static constexpr size_t kDirectAlign = 4096;
     static constexpr uint64_t kWriteBackBytes = uint64_t{ 4 } << 20;
 
-    bool close_fds()
+    size_t descriptors_needed() const noexcept override
     {
-        bool ok = true;
-        int err = 0;
-        if (fd_ >= 0) {
-            ok = ::close(fd_) == 0;
-            err = errno;
-            fd_ = -1;
+        return !sync_now_ && direct_ok_.load() ? 2 : 1; // + the O_DIRECT twin
+    }
+
+    size_t open_descriptors() override
+    {
+        // The first open creates the temporary file; later ones (after the
+        // budget closed it while idle) reopen it.
+        const int create = created_ ? 0 : O_CREAT | O_EXCL;
+        fd_ = ::open(tmp_.c_str(), O_WRONLY | O_CLOEXEC | create, 0644);
+        if (fd_ < 0) {
+            fail_errno(created_ ? "cannot reopen" : "cannot create", path_, errno);
         }
+        created_ = true;
+        if (!sync_now_ && direct_ok_.load()) {
+            // Page-aligned writes (uncompressed chunks) bypass the page
+            // cache: one writer per file copying into the cache is slower
+            // than the disk. Filesystems without O_DIRECT (tmpfs) refuse it.
+            direct_fd_ = ::open(tmp_.c_str(), O_WRONLY | O_DIRECT | O_CLOEXEC);
+            if (direct_fd_ < 0) {
+                direct_ok_.store(false);
+            }
+        }
+        return direct_fd_ >= 0 ? 2 : 1;
+    }
+
+    void close_descriptors() noexcept override
+    {
+        if (fd_ >= 0 && ::close(fd_) != 0 && close_errno_ == 0) {
+            close_errno_ = errno; // reported by finalize
+        }
+        fd_ = -1;
         if (direct_fd_ >= 0) {
             ::close(direct_fd_);
             direct_fd_ = -1;
         }
-        errno = err;
-        return ok;
     }
 
     fs::path path_;
     fs::path tmp_;
     bool sync_now_;
-    int fd_ = -1;
-    int direct_fd_ = -1;
+    DescriptorBudget& budget_;
+    int fd_ = -1;        // open while held within the budget
+    int direct_fd_ = -1; // the same file opened with O_DIRECT, if possible
+    bool created_ = false;
+    int close_errno_ = 0;
     bool renamed_ = false;
     uint64_t reserved_ = 0;
     std::atomic<uint64_t> end_{ 0 }; // one past the last byte written
     std::atomic<uint64_t> unflushed_{ 0 }; // buffered bytes not yet written back
-    std::atomic<bool> direct_ok_{ true };  // false once a direct write was refused
+    std::atomic<bool> direct_ok_{ true };  // false once direct I/O was refused
 };
 
 class FilesystemStore final : public Store
@@ -246,7 +276,7 @@ class FilesystemStore final : public Store
     {
         const fs::path path = root_ / key;
         make_dirs(path.parent_path());
-        return std::make_unique<FileSink>(path, false);
+        return std::make_unique<FileSink>(path, false, budget_);
     }
 
     void put_atomic(const std::string& key, std::string_view data) override
@@ -255,7 +285,7 @@ class FilesystemStore final : public Store
         // target: a concurrent reader sees the old or the new document.
         const fs::path path = root_ / key;
         make_dirs(path.parent_path());
-        FileSink sink(path, true);
+        FileSink sink(path, true, budget_);
         sink.write(0, reinterpret_cast<const uint8_t*>(data.data()), data.size());
         sink.finalize();
     }
@@ -301,6 +331,23 @@ class FilesystemStore final : public Store
         std::lock_guard lock(dirs_mutex_);
         known_dirs_.clear();
         known_dirs_.insert(root_.string());
+    }
+
+    void erase_node(const std::string& key) override
+    {
+        const fs::path node = root_ / key;
+        std::error_code ec;
+        fs::remove_all(node, ec);
+        if (ec) {
+            fail(ZarrStatusCode_IOError, "cannot delete '", node.string(), "': ",
+                 ec.message());
+        }
+        // Directories below it are gone: sync() must not look for them.
+        const std::string below = node.string() + "/";
+        std::lock_guard lock(dirs_mutex_);
+        std::erase_if(known_dirs_, [&](const std::string& dir) {
+            return dir == node.string() || dir.starts_with(below);
+        });
     }
 
     void sync() override
@@ -392,6 +439,7 @@ class FilesystemStore final : public Store
 
     const fs::path root_;
     int root_fd_ = -1;
+    DescriptorBudget budget_{ DescriptorBudget::default_limit() };
     std::mutex dirs_mutex_;
     std::unordered_set<std::string> known_dirs_;
 };

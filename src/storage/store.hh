@@ -84,6 +84,11 @@ class Store
     /// Deletes every object of the store.
     virtual void clear() = 0;
 
+    /// Deletes every object under the node `key` ("<key>/..."), e.g. an
+    /// array that is about to be replaced, so that none of its old chunks
+    /// can show through the new one. Objects beside it ("<key>x/...") stay.
+    virtual void erase_node(const std::string& key) = 0;
+
     /// Makes every object finalized so far, and the names that lead to them,
     /// durable. Throws if any write back to storage failed.
     virtual void sync() = 0;

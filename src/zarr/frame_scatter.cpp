@@ -165,10 +165,6 @@ FrameScatter::stage_planes(const uint8_t* frame,
     finish_streaming_copies();
 }
 
-} // namespace zarr
-
-namespace zarr {
-
 void
 FrameScatter::copy_tile_transposed(const uint8_t* frame, const Tile& tile, uint8_t* dst) const
 {

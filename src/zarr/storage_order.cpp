@@ -28,6 +28,11 @@ storage_order_from(const size_t* order,
         return {};
     }
     const size_t n = dims.size();
+    if (n < 2) {
+        throw Error(ZarrStatusCode_InvalidSettings,
+                    cat(field, " is set but there are ", n,
+                        " dimensions: at least 2 (height, width) are needed"));
+    }
     const std::string given = cat(field, " is ", listed(order, n));
     std::vector<bool> seen(n);
     for (size_t k = 0; k < n; ++k) {

@@ -391,3 +391,39 @@ def test_a_non_array_in_the_lists_is_a_type_error_naming_the_place(tmp_path):
     s.arrays.append("b")
     with pytest.raises(TypeError, match=r"arrays\[1\] must be ArraySettings"):
         aqz.ZarrStream(s)
+
+
+@pytest.mark.parametrize("version", [aqz.ZarrVersion.V2, aqz.ZarrVersion.V3])
+def test_storage_dimension_order_by_name_stores_the_array_transposed(tmp_path, version):
+    path = tmp_path / "s.zarr"
+    d = dims(("t", 0, 2, 1), ("c", 3, 1, 1), ("z", 4, 2, 1), ("y", 6, 4, 2), ("x", 8, 4, 2))
+    arrays = [array_settings("moved", dimensions=d, storage_dimension_order=["t", "z", "c", "x", "y"])]
+    rng = np.random.default_rng(5)
+    frames = rng.integers(0, 65535, (2 * 12, 6, 8), dtype=np.uint16)
+    with aqz.ZarrStream(stream_settings(path, arrays, version)) as st:
+        st.append(frames, key="moved")
+    expected = frames.reshape(2, 3, 4, 6, 8).transpose(0, 2, 1, 4, 3)
+    np.testing.assert_array_equal(read_both(path, "moved"), expected)
+
+
+def test_a_two_dimensional_array_holds_one_frame(tmp_path):
+    path = tmp_path / "s.zarr"
+    arrays = [array_settings("image", dimensions=dims(("y", 6, 4, 2), ("x", 8, 4, 2)))]
+    frame = np.arange(48, dtype=np.uint16).reshape(6, 8)
+    with aqz.ZarrStream(stream_settings(path, arrays)) as st:
+        st.append(frame[:2], key="image")  # a frame may come in pieces
+        st.append(frame[2:], key="image")
+        with pytest.raises(aqz.OverflowWriteError):
+            st.append(frame, key="image")
+    np.testing.assert_array_equal(read_both(path, "image"), frame)
+
+
+def test_compressor_none_with_a_codec_is_uncompressed_on_array_streams(tmp_path):
+    path = tmp_path / "s.zarr"
+    none = aqz.CompressionSettings(compressor=aqz.Compressor.NONE,
+                                   codec=aqz.CompressionCodec.BLOSC_LZ4, level=5)
+    with aqz.ZarrStream(stream_settings(path, [array_settings("a", compression=none)])) as st:
+        st.append(np.full((2, 6, 8), 6, np.uint16), key="a")
+    assert (read_both(path, "a") == 6).all()
+    codecs = json.loads((path / "a" / "zarr.json").read_text())["codecs"][0]["configuration"]
+    assert [c["name"] for c in codecs["codecs"]] == ["bytes"]

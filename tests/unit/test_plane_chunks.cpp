@@ -168,6 +168,7 @@ class FailingStore : public storage::Store
     // As the filesystem: v3's small chunks are packed (and those writes fail).
     bool writes_in_place() const noexcept override { return inner_->writes_in_place(); }
     void clear() override { inner_->clear(); }
+    void erase_node(const std::string& key) override { inner_->erase_node(key); }
     void sync() override { inner_->sync(); }
     std::string describe(const std::string& key) const override
     {

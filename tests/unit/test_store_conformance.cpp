@@ -241,6 +241,25 @@ TEST_P(StoreConformance, ClearDeletesTheStoreOnly)
     store->clear();
 }
 
+TEST_P(StoreConformance, EraseNodeDeletesThatNodeOnly)
+{
+    auto store = make();
+    store->put_atomic("run/a/zarr.json", "1");
+    store->put_atomic("run/a/c/0/0", "2");
+    store->put_atomic("run/ab/zarr.json", "3"); // beside it, same leading characters
+    store->put_atomic("run/zarr.json", "4");    // its parent
+    store->erase_node("run/a");
+    EXPECT_FALSE(store->exists("run/a/zarr.json"));
+    EXPECT_FALSE(store->exists("run/a/c/0/0"));
+    EXPECT_EQ(store->get("run/ab/zarr.json").value(), "3");
+    EXPECT_EQ(store->get("run/zarr.json").value(), "4");
+    store->erase_node("run/missing"); // nothing there: nothing to do
+    store->put_atomic("run/a/zarr.json", "5"); // the node can be written again
+    EXPECT_EQ(store->get("run/a/zarr.json").value(), "5");
+    store->sync();
+    store->clear();
+}
+
 TEST_P(StoreConformance, ClearDeletesMoreObjectsThanOneListingHolds)
 {
     auto store = make();

@@ -94,7 +94,8 @@ class S3Store final : public Store
         return true;
     }
 
-    void clear() override;
+    void clear() override { erase_under(prefix_ + "/"); }
+    void erase_node(const std::string& key) override { erase_under(full(key) + "/"); }
 
     void sync() override
     {
@@ -122,6 +123,9 @@ class S3Store final : public Store
     }
 
   private:
+    /// Deletes every object whose key starts with `under` (which ends in '/').
+    void erase_under(const std::string& under);
+
     std::string full(const std::string& key) const
     {
         return key.empty() ? prefix_ : prefix_ + "/" + key;
@@ -167,10 +171,9 @@ class S3Store final : public Store
 };
 
 void
-S3Store::clear()
+S3Store::erase_under(const std::string& under)
 {
     // Only keys under "<prefix>/": "<prefix>x/..." belongs to someone else.
-    const std::string under = prefix_ + "/";
     std::string token;
     do {
         Request list;

@@ -1,0 +1,207 @@
+"""Soak: one long stream paced like a camera, watched minute by minute.
+
+    python benchmarks/soak.py [--minutes 30] [--rate FPS] [--load 0.8] [--out DIR]
+
+The lz4-v3 scenario's frames (2048 x 2048 uint16, microscopy-like, LZ4,
+chunks 32 x 256 x 256, shards 1 x 8 x 8) are appended at a fixed rate: frame
+i is due at t0 + i / rate, and the stream gets it as soon as it is due. The
+rate is `--rate`, or `--load` (default 80%) of the throughput a tight loop
+reaches in a 20 s calibration run just before. Every minute it prints and
+records: RSS, the descriptors the process holds, frames and GiB appended,
+the p50/p99/max append latency, and how late the latest frame was (a camera
+buffer holding 16 MiB or 2 frames would drop frames beyond that).
+
+So that hours of frames fit on the disk, a helper thread deletes the shards
+of rows the stream finished more than a minute ago (the stream never reads
+them; their directories stay, as the store syncs them at close).
+
+Pass: RSS and descriptors stay flat (the last minute within 10% / +8 of the
+second minute), p99 <= 20 ms in every minute, and no frame later than the
+camera buffer allows. The JSON summary goes to OUT/soak.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import sys
+import threading
+import time
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).parent))
+from scenarios import HEIGHT, SCENARIOS, WIDTH, frame_pool  # noqa: E402
+
+import acquire_zarr as aqz  # noqa: E402
+
+SCENARIO = SCENARIOS["lz4-v3"]
+FRAME_BYTES = HEIGHT * WIDTH * 2
+BUFFER_FRAMES = max(2, (16 << 20) // FRAME_BYTES)  # the camera's buffer
+
+
+def rss_bytes() -> int:
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) * 1024
+    return 0
+
+
+def open_descriptors() -> int:
+    return len(os.listdir("/proc/self/fd"))
+
+
+def settings(path: Path) -> aqz.StreamSettings:
+    kinds = {"time": aqz.DimensionType.TIME, "space": aqz.DimensionType.SPACE}
+    dims = [aqz.Dimension(name=n, kind=kinds[k], array_size_px=s, chunk_size_px=c,
+                          shard_size_chunks=sh) for n, k, s, c, sh in SCENARIO.dims]
+    return aqz.StreamSettings(
+        store_path=str(path), dimensions=dims, data_type=aqz.DataType.UINT16,
+        version=aqz.ZarrVersion.V3, overwrite=True,
+        compression=aqz.CompressionSettings(compressor=aqz.Compressor.BLOSC1,
+                                            codec=aqz.CompressionCodec.BLOSC_LZ4,
+                                            level=1, shuffle=1))
+
+
+def calibrate(out: Path, frames: list[np.ndarray], seconds: float = 20.0) -> float:
+    """Frames per second of a tight loop (what the stream sustains here)."""
+    path = out / "calibrate.zarr"
+    n = 0
+    with aqz.ZarrStream(settings(path)) as stream:
+        start = time.perf_counter()
+        while time.perf_counter() - start < seconds:
+            stream.append(frames[n % len(frames)])
+            n += 1
+    elapsed = time.perf_counter() - start  # close (the flush) included
+    shutil.rmtree(path, ignore_errors=True)
+    return n / elapsed
+
+
+class Janitor(threading.Thread):
+    """Deletes shard rows (c/<t>) finished more than a minute ago."""
+
+    def __init__(self, array: Path, frames_per_row: int):
+        super().__init__(daemon=True)
+        self.array, self.frames_per_row = array, frames_per_row
+        self.appended = 0
+        self.stop = threading.Event()
+
+    def run(self) -> None:
+        history: list[tuple[float, int]] = []
+        deleted = 0
+        while not self.stop.wait(5.0):
+            now = time.monotonic()
+            history.append((now, self.appended))
+            old = [n for t, n in history if now - t >= 60]
+            if not old:
+                continue
+            done_rows = old[-1] // self.frames_per_row - 1  # the last may be open
+            for row in range(deleted, max(deleted, done_rows)):
+                # Files only: the store syncs the directories it made at close.
+                for root, _, files in os.walk(self.array / "c" / str(row)):
+                    for name in files:
+                        os.unlink(os.path.join(root, name))
+            deleted = max(deleted, done_rows)
+            history = [(t, n) for t, n in history if now - t < 120]
+
+
+def soak(out: Path, minutes: float, rate: float) -> dict:
+    frames = frame_pool("microscopy")
+    path = out / "soak.zarr"
+    janitor = Janitor(path / "0", SCENARIO.dims[0][3])
+    period = 1.0 / rate
+    minutes_out = []
+    latencies: list[float] = []
+    worst_lateness = 0.0
+    appended_this_minute = 0
+    i = 0
+    with aqz.ZarrStream(settings(path)) as stream:
+        janitor.start()
+        t0 = time.perf_counter()
+        minute_end = t0 + 60
+        deadline = t0 + minutes * 60
+        while True:
+            due = t0 + i * period
+            now = time.perf_counter()
+            if due > now:
+                time.sleep(due - now)
+            if due >= deadline:
+                break
+            started = time.perf_counter()
+            worst_lateness = max(worst_lateness, started - due)
+            stream.append(frames[i % len(frames)])
+            latencies.append(time.perf_counter() - started)
+            i += 1
+            janitor.appended = i
+            appended_this_minute += 1
+            if time.perf_counter() >= minute_end:
+                lat = np.array(latencies) * 1e3
+                row = {
+                    "minute": len(minutes_out) + 1,
+                    "rss_mib": rss_bytes() / 2**20,
+                    "descriptors": open_descriptors(),
+                    "frames": appended_this_minute,
+                    "gib_per_s": appended_this_minute * FRAME_BYTES / 2**30 / 60,
+                    "p50_ms": float(np.percentile(lat, 50)),
+                    "p99_ms": float(np.percentile(lat, 99)),
+                    "max_ms": float(lat.max()),
+                    "late_frames": worst_lateness / period,
+                }
+                minutes_out.append(row)
+                print("  ".join(f"{k} {v:.2f}" if isinstance(v, float) else f"{k} {v}"
+                                for k, v in row.items()), flush=True)
+                latencies, appended_this_minute, worst_lateness = [], 0, 0.0
+                minute_end += 60
+    janitor.stop.set()
+    janitor.join()
+    shutil.rmtree(path, ignore_errors=True)
+    return {"rate_fps": rate, "frames": i, "minutes": minutes_out}
+
+
+def verdict(summary: dict) -> list[str]:
+    rows = summary["minutes"]
+    failures = []
+    if len(rows) >= 3:
+        base, last = rows[1], rows[-1]
+        if last["rss_mib"] > base["rss_mib"] * 1.10:
+            failures.append(f"RSS grew from {base['rss_mib']:.0f} to {last['rss_mib']:.0f} MiB")
+        if last["descriptors"] > base["descriptors"] + 8:
+            failures.append(f"descriptors grew from {base['descriptors']} to {last['descriptors']}")
+    for row in rows:
+        if row["p99_ms"] > 20:
+            failures.append(f"minute {row['minute']}: p99 {row['p99_ms']:.1f} ms > 20 ms")
+        if row["late_frames"] > BUFFER_FRAMES:
+            failures.append(f"minute {row['minute']}: a frame {row['late_frames']:.1f} frames "
+                            f"late (the camera buffer holds {BUFFER_FRAMES})")
+    return failures
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--minutes", type=float, default=30.0)
+    parser.add_argument("--rate", type=float, help="frames per second (default: measured)")
+    parser.add_argument("--load", type=float, default=0.8,
+                        help="fraction of the measured throughput (default 0.8)")
+    parser.add_argument("--out", type=Path, default=Path("benchmarks/soak-out"))
+    args = parser.parse_args()
+    args.out.mkdir(parents=True, exist_ok=True)
+    frames = frame_pool("microscopy")
+    rate = args.rate
+    if rate is None:
+        tight = calibrate(args.out, frames)
+        rate = tight * args.load
+        print(f"tight loop: {tight:.1f} frames/s ({tight * FRAME_BYTES / 2**30:.2f} GiB/s); "
+              f"pacing at {args.load:.0%}: {rate:.1f} frames/s", flush=True)
+    summary = soak(args.out, args.minutes, rate)
+    summary["failures"] = verdict(summary)
+    (args.out / "soak.json").write_text(json.dumps(summary, indent=1))
+    print("PASS" if not summary["failures"] else "FAIL:\n  " + "\n  ".join(summary["failures"]))
+    return 0 if not summary["failures"] else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
