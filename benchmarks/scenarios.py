@@ -21,6 +21,7 @@ class Scenario:
     data: str  # "random" or "microscopy"
     multiscale: bool = False
     s3: bool = False  # to the local S3 server (moto) instead of the disk
+    arrays: int = 1  # arrays in one stream (stage positions), appended round-robin
     # (name, kind, size, chunk, shard); size 0 = unbounded append dimension
     dims: tuple = field(default=())
 
@@ -37,8 +38,28 @@ class Scenario:
         """Frames per append-chunk: what chunk-oriented peers write at once."""
         return self.dims[0][3] * self.frames_per_append
 
+    @property
+    def frame_multiple(self) -> int:
+        """A run's frame count (all arrays together) is a multiple of this:
+        whole append-chunks for one array; whole rounds of the round-robin
+        for several (the last append-chunk of each may then be partial)."""
+        return self.arrays if self.arrays > 1 else self.batch_frames
+
     def shape(self, frames: int) -> tuple[int, ...]:
-        return (frames // self.frames_per_append, *self.outer_sizes, HEIGHT, WIDTH)
+        """Shape of one array after `frames` frames (all arrays together)."""
+        return (frames // self.arrays // self.frames_per_append, *self.outer_sizes, HEIGHT, WIDTH)
+
+    def keys(self) -> list[str]:
+        """Output keys: "0" for one array, "pos0".."posN" for stage positions."""
+        return ["0"] if self.arrays == 1 else [f"pos{a}" for a in range(self.arrays)]
+
+    @staticmethod
+    def pool_index(array: int, frame: int) -> int:
+        """Which pool frame is frame `frame` of array `array`. Arrays start at
+        different pool frames, so at every time point each array holds other
+        pixels than the rest: a frame appended to the wrong array reads back
+        wrong."""
+        return (frame + array) % POOL
 
     def chunks(self) -> tuple[int, ...]:
         return tuple(d[3] for d in self.dims)
@@ -59,6 +80,7 @@ SCENARIOS = {s.id: s for s in [
     Scenario("raw-v2", 2, None, "random", dims=TYX),
     Scenario("5d-v3", 3, "lz4", "microscopy", dims=TCZYX),
     Scenario("s3-v3", 3, "lz4", "microscopy", s3=True, dims=TYX),
+    Scenario("multi-v3", 3, "lz4", "microscopy", arrays=4, dims=TYX),
 ]}
 
 

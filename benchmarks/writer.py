@@ -14,6 +14,7 @@ import os
 import resource
 import sys
 import time
+from collections import deque
 from pathlib import Path
 
 import numpy as np
@@ -94,7 +95,9 @@ class Calls:
 
 # --- streaming writers (one append call per frame) -------------------------------------
 
-def run_ours(s: Scenario, frames: int, store: Path, pool, calls: Calls) -> Path:
+def run_ours(s: Scenario, frames: int, store: Path, pool, calls: Calls) -> list[Path]:
+    if s.arrays > 1:  # the current API, the very script acquire-zarr runs
+        return run_current_api(s, frames, store, pool, calls, durable_close=True)
     import acquire_zarr as aqz
 
     kinds = {"time": aqz.DimensionType.TIME, "channel": aqz.DimensionType.CHANNEL,
@@ -121,14 +124,17 @@ def run_ours(s: Scenario, frames: int, store: Path, pool, calls: Calls) -> Path:
     for i in range(frames):
         calls.call(lambda: stream.append(pool[i % POOL]))
     stream.close()  # durable: fdatasync of every file
-    return store / "0"
+    return [store / "0"]
 
 
-def run_acquire_zarr_pypi(s: Scenario, frames: int, store: Path, pool, calls: Calls) -> Path:
+def run_current_api(s: Scenario, frames: int, store: Path, pool, calls: Calls,
+                    durable_close: bool) -> list[Path]:
+    """acquire-zarr's current API (0.5+): one ArraySettings per array, one
+    append per frame with its array's key, round-robin over the arrays as a
+    multi-position acquisition produces them. The same code runs against
+    acquire-zarr from PyPI and against ours."""
     import acquire_zarr as aqz
 
-    if s.version != 3:
-        raise NotImplementedError("acquire-zarr no longer writes Zarr v2")
     kinds = {"time": aqz.DimensionType.TIME, "channel": aqz.DimensionType.CHANNEL,
              "space": aqz.DimensionType.SPACE}
     kwargs = {}
@@ -139,36 +145,49 @@ def run_acquire_zarr_pypi(s: Scenario, frames: int, store: Path, pool, calls: Ca
             level=1, shuffle=1)
     if s.multiscale:
         kwargs["downsampling_method"] = aqz.DownsamplingMethod.MEAN
-    array = aqz.ArraySettings(
-        output_key="0", data_type=np.uint16,
+    arrays = [aqz.ArraySettings(
+        output_key=key, data_type=np.uint16,
         dimensions=[aqz.Dimension(name=n, kind=kinds[k], array_size_px=size, chunk_size_px=chunk,
                                   shard_size_chunks=shard) for n, k, size, chunk, shard in s.dims],
-        **kwargs)
+        **kwargs) for key in s.keys()]
     kwargs = {}
     if s.s3:
         endpoint, bucket = s3_location()
         kwargs["s3"] = aqz.S3Settings(endpoint=endpoint, bucket_name=bucket, region="us-east-1")
-    settings = aqz.StreamSettings(store_path=store.name if s.s3 else str(store), arrays=[array],
+    settings = aqz.StreamSettings(store_path=store.name if s.s3 else str(store), arrays=arrays,
                                   version=aqz.ZarrVersion.V3, max_threads=os.cpu_count(),
                                   overwrite=True, **kwargs)
     stream = aqz.ZarrStream(settings)
-    for i in range(frames):
-        calls.call(lambda: stream.append(pool[i % POOL], key="0"))
+    keys = s.keys()
+    for f in range(frames // s.arrays):
+        for a, key in enumerate(keys):
+            frame = pool[s.pool_index(a, f)]
+            calls.call(lambda: stream.append(frame, key=key))
     stream.close()
-    make_durable(s, store)  # its close does not promise durability; make it equal
-    # with a downsampling method, "0" is the image group and "0/0" level 0
-    return store / "0" / "0" if s.multiscale else store / "0"
+    if not durable_close:
+        make_durable(s, store)  # acquire-zarr's close does not promise durability; make it equal
+    # with a downsampling method, each key is an image group and "<key>/0" level 0
+    return [store / key / "0" if s.multiscale else store / key for key in keys]
+
+
+def run_acquire_zarr_pypi(s: Scenario, frames: int, store: Path, pool, calls: Calls) -> list[Path]:
+    if s.version != 3:
+        raise NotImplementedError("acquire-zarr no longer writes Zarr v2")
+    return run_current_api(s, frames, store, pool, calls, durable_close=False)
 
 
 # --- chunk-batched writers (one write per append-chunk, as their users do) -----------
 
-def batch_block(s: Scenario, pool) -> np.ndarray:
-    """One append-chunk of frames. batch_frames is a multiple of POOL, so every
-    batch holds the same frames in the same order."""
+def batch_blocks(s: Scenario, pool) -> list[np.ndarray]:
+    """One append-chunk of frames per array. batch_frames is a multiple of
+    POOL, so every batch of an array holds the same frames in the same order.
+    The arrays' blocks are views into one stack of batch_frames + arrays - 1
+    frames (array a starts at pool frame a), so 4 arrays cost 3 frames more
+    than one, not 3 blocks more."""
     n = s.batch_frames
     assert n % POOL == 0
-    block = np.stack([pool[i % POOL] for i in range(n)])
-    return block.reshape((s.dims[0][3], *s.outer_sizes, HEIGHT, WIDTH))
+    stack = np.stack([pool[i % POOL] for i in range(n + s.arrays - 1)])
+    return [stack[a:a + n].reshape((s.dims[0][3], *s.outer_sizes, HEIGHT, WIDTH)) for a in range(s.arrays)]
 
 
 def v3_codecs(s: Scenario) -> list:
@@ -182,42 +201,70 @@ def v3_codecs(s: Scenario) -> list:
         "index_location": "end"}}]
 
 
-def run_tensorstore(s: Scenario, frames: int, store: Path, pool, calls: Calls) -> Path:
-    import tensorstore as ts
-
-    if s.multiscale:
-        raise NotImplementedError("tensorstore writes no pyramids")
-    shape = list(s.shape(frames))
+def tensorstore_spec(s: Scenario, shape: list[int], path: Path) -> dict:
     if s.version == 3:
         metadata = {"shape": shape, "data_type": "uint16",
                     "chunk_grid": {"name": "regular", "configuration": {"chunk_shape": list(s.shards())}},
                     "chunk_key_encoding": {"name": "default", "configuration": {"separator": "/"}},
                     "fill_value": 0, "codecs": v3_codecs(s), "dimension_names": [d[0] for d in s.dims]}
-        kvstore = {"driver": "file", "path": str(store)}
+        kvstore = {"driver": "file", "path": str(path)}
         if s.s3:
             endpoint, bucket = s3_location()
-            kvstore = {"driver": "s3", "bucket": bucket, "path": store.name + "/", "endpoint": endpoint,
+            kvstore = {"driver": "s3", "bucket": bucket, "path": path.name + "/", "endpoint": endpoint,
                        "aws_region": "us-east-1", "aws_credentials": {"type": "environment"}}
-        spec = {"driver": "zarr3", "kvstore": kvstore, "metadata": metadata}
-    else:
-        compressor = None
-        if s.codec:
-            compressor = {"id": "blosc", "cname": s.codec, "clevel": 1, "shuffle": 1, "blocksize": 0}
-        metadata = {"shape": shape, "chunks": list(s.chunks()), "dtype": "<u2", "compressor": compressor,
-                    "fill_value": 0, "order": "C", "filters": None, "dimension_separator": "/"}
-        spec = {"driver": "zarr", "kvstore": {"driver": "file", "path": str(store)}, "metadata": metadata}
-    array = ts.open(spec, create=True, delete_existing=True).result()
-    block = batch_block(s, pool)
+        return {"driver": "zarr3", "kvstore": kvstore, "metadata": metadata}
+    compressor = None
+    if s.codec:
+        compressor = {"id": "blosc", "cname": s.codec, "clevel": 1, "shuffle": 1, "blocksize": 0}
+    metadata = {"shape": shape, "chunks": list(s.chunks()), "dtype": "<u2", "compressor": compressor,
+                "fill_value": 0, "order": "C", "filters": None, "dimension_separator": "/"}
+    return {"driver": "zarr", "kvstore": {"driver": "file", "path": str(path)}, "metadata": metadata}
+
+
+# Write futures one array may have in flight in multi-array scenarios: an
+# acquisition loop hands a full append-chunk to TensorStore and goes on
+# filling the next, waiting only when two are still being written.
+TENSORSTORE_IN_FLIGHT = 2
+
+
+def run_tensorstore(s: Scenario, frames: int, store: Path, pool, calls: Calls) -> list[Path]:
+    import tensorstore as ts
+
+    if s.multiscale:
+        raise NotImplementedError("tensorstore writes no pyramids")
+    shape = list(s.shape(frames))
+    paths = [store] if s.arrays == 1 else [store / key for key in s.keys()]
+    arrays = [ts.open(tensorstore_spec(s, shape, p), create=True, delete_existing=True).result()
+              for p in paths]
+    blocks = batch_blocks(s, pool)
     steps = shape[0]
-    per = block.shape[0]
-    for t in range(0, steps, per):
-        n = min(per, steps - t)
-        calls.call(lambda: array[t:t + n].write(block[:n]).result())
+    per = blocks[0].shape[0]
+    if s.arrays == 1:
+        for t in range(0, steps, per):
+            n = min(per, steps - t)
+            calls.call(lambda: arrays[0][t:t + n].write(blocks[0][:n]).result())
+    else:
+        # Concurrent writes: each call issues one array's append-chunk and
+        # waits only for that array's oldest write when too many are pending.
+        pending: list[deque] = [deque() for _ in arrays]
+
+        def issue(a: int, t: int, n: int) -> None:
+            if len(pending[a]) == TENSORSTORE_IN_FLIGHT:
+                pending[a].popleft().result()
+            pending[a].append(arrays[a][t:t + n].write(blocks[a][:n]))
+
+        for t in range(0, steps, per):
+            n = min(per, steps - t)
+            for a in range(len(arrays)):
+                calls.call(lambda: issue(a, t, n))
+        for queue in pending:  # in the timed region, not a call of its own
+            for future in queue:
+                future.result()
     make_durable(s, store)
-    return store
+    return paths
 
 
-def run_zarr_python(s: Scenario, frames: int, store: Path, pool, calls: Calls) -> Path:
+def run_zarr_python(s: Scenario, frames: int, store: Path, pool, calls: Calls) -> list[Path]:
     import zarr
 
     if s.multiscale:
@@ -236,40 +283,47 @@ def run_zarr_python(s: Scenario, frames: int, store: Path, pool, calls: Calls) -
         from numcodecs import Blosc
         kwargs["compressors"] = Blosc(cname=s.codec, clevel=1, shuffle=1) if s.codec else None
         kwargs["chunk_key_encoding"] = {"name": "v2", "separator": "/"}
-    array = zarr.create_array(store=s3_store(store.name) if s.s3 else str(store), shape=shape,
-                              chunks=s.chunks(), dtype="uint16",
-                              fill_value=0, zarr_format=s.version, overwrite=True, **kwargs)
-    block = batch_block(s, pool)
-    per = block.shape[0]
-    for t in range(0, shape[0], per):
+    paths = [store] if s.arrays == 1 else [store / key for key in s.keys()]
+    arrays = [zarr.create_array(store=s3_store(p.name) if s.s3 else str(p), shape=shape,
+                                chunks=s.chunks(), dtype="uint16",
+                                fill_value=0, zarr_format=s.version, overwrite=True, **kwargs)
+              for p in paths]
+    blocks = batch_blocks(s, pool)
+    per = blocks[0].shape[0]
+    for t in range(0, shape[0], per):  # one array after the other: zarr-python's writes block
         n = min(per, shape[0] - t)
-        calls.call(lambda: array.__setitem__(slice(t, t + n), block[:n]))
+        for array, block in zip(arrays, blocks):
+            calls.call(lambda: array.__setitem__(slice(t, t + n), block[:n]))
     make_durable(s, store)
-    return store
+    return paths
 
 
 WRITERS = {"ours": run_ours, "acquire-zarr": run_acquire_zarr_pypi,
            "tensorstore": run_tensorstore, "zarr-python": run_zarr_python}
 
 
-def verify(s: Scenario, frames: int, array_path: Path, pool, out: Path) -> str:
-    """Reads a sample of frames back with zarr-python; '' when all match.
-    On S3 the array's key is its path relative to `out`."""
+def verify(s: Scenario, frames: int, array_paths: list[Path], pool, out: Path) -> str:
+    """Reads a sample of frames of every array back with zarr-python; ''
+    when all match. On S3 an array's key is its path relative to `out`."""
     import zarr
 
-    if s.s3:
-        array = zarr.open_array(s3_store(str(array_path.relative_to(out))), mode="r")
-    else:
-        array = zarr.open_array(str(array_path), mode="r")
-    expected_shape = s.shape(frames)
-    if tuple(array.shape) != expected_shape:
-        return f"shape {array.shape} != {expected_shape}"
-    sample = sorted({0, 1, frames // 2, frames - 1, *range(0, frames, 37)})
-    for f in sample:
-        t, rest = divmod(f, s.frames_per_append)
-        index = (t, *np.unravel_index(rest, s.outer_sizes)) if s.outer_sizes else (t,)
-        if not np.array_equal(array[tuple(int(i) for i in index)], pool[f % POOL]):
-            return f"frame {f} differs"
+    if len(array_paths) != s.arrays:
+        return f"{len(array_paths)} arrays written, {s.arrays} expected"
+    per_array = frames // s.arrays
+    sample = sorted({0, 1, per_array // 2, per_array - 1, *range(0, per_array, 37)})
+    for a, path in enumerate(array_paths):
+        if s.s3:
+            array = zarr.open_array(s3_store(str(path.relative_to(out))), mode="r")
+        else:
+            array = zarr.open_array(str(path), mode="r")
+        expected_shape = s.shape(frames)
+        if tuple(array.shape) != expected_shape:
+            return f"{path.name}: shape {array.shape} != {expected_shape}"
+        for f in sample:
+            t, rest = divmod(f, s.frames_per_append)
+            index = (t, *np.unravel_index(rest, s.outer_sizes)) if s.outer_sizes else (t,)
+            if not np.array_equal(array[tuple(int(i) for i in index)], pool[s.pool_index(a, f)]):
+                return f"{path.name}: frame {f} differs"
     return ""
 
 
@@ -308,7 +362,7 @@ def main() -> int:
     args = parser.parse_args()
 
     s = SCENARIOS[args.scenario]
-    frames = args.frames - args.frames % s.batch_frames or s.batch_frames
+    frames = args.frames - args.frames % s.frame_multiple or s.frame_multiple
     pool = frame_pool(s.data)
     windowed = start_peak_rss_window()
     store = args.out / f"{args.writer}-{s.id}.zarr"
@@ -317,7 +371,7 @@ def main() -> int:
     calls = Calls()
     try:
         started = time.perf_counter()
-        array_path = WRITERS[args.writer](s, frames, store, pool, calls)
+        array_paths = WRITERS[args.writer](s, frames, store, pool, calls)
         ended = time.perf_counter()
     except NotImplementedError as e:
         result["status"] = f"n/a: {e}"
@@ -336,7 +390,7 @@ def main() -> int:
         peak_rss_covers="streaming" if windowed else "process",
         bytes_on_disk=s3_bytes(store.name) if s.s3 else tree_bytes(store),
     )
-    error = verify(s, frames, array_path, pool, args.out)
+    error = verify(s, frames, array_paths, pool, args.out)
     result["correct"] = not error
     if error:
         result["status"] = f"WRONG DATA: {error}"
