@@ -31,7 +31,7 @@ from scenarios import SCENARIOS  # noqa: E402
 PEERS_VENV = HERE / ".venv-peers"
 PEER_PACKAGES = ["acquire-zarr", "tensorstore", "zarr", "numcodecs", "numpy", "matplotlib", "s3fs"]
 S3_BUCKET = "bench"
-S3_MAX_FRAMES = 64  # the local S3 server (moto) keeps objects in memory and is slow
+S3_MAX_FRAMES = 256  # the local S3 server (SeaweedFS) is slower than the disk
 WRITERS = ["ours", "acquire-zarr", "tensorstore", "zarr-python"]
 
 
@@ -148,12 +148,27 @@ def codec_ceiling(python: Path, cname: str) -> dict:
 # --- runs --------------------------------------------------------------------------------
 
 def start_s3():
-    """moto's S3 server on loopback (tests/s3/s3server.py), with a bucket."""
+    """SeaweedFS's S3 gateway on loopback (tests/s3/s3server.py), with a bucket."""
     sys.path.insert(0, str(REPO / "tests" / "s3"))
     import s3server
     server = s3server.start()
     server.client().create_bucket(Bucket=S3_BUCKET)
     return server
+
+
+S3_CEILING_PARALLEL = 4
+
+
+def s3_server_ceiling(server) -> float:
+    """GiB/s the S3 server takes from curl: PUTs of lz4-v3-shard-sized
+    objects (compressed at ratio ~2), S3_CEILING_PARALLEL in flight."""
+    from s3_ceiling import ceiling
+    shard = SCENARIOS["s3-v3"]
+    shard_bytes = int(np.prod(shard.shards())) * 2 // 2
+    gib = ceiling(server.endpoint, S3_BUCKET, server.access_key_id, server.secret_access_key,
+                  shard_bytes, objects=8, parallel=S3_CEILING_PARALLEL)
+    delete_prefix(server, "ceiling/")
+    return gib
 
 
 def delete_prefix(server, prefix: str) -> None:
@@ -242,6 +257,10 @@ def table(results: dict, ceilings: dict) -> str:
                 f"memcpy {ceilings['memcpy_gib_per_s']:.1f} GiB/s, " +
                 ", ".join(f"blosc-{c} {v.get('gib_per_s', float('nan')):.2f} GiB/s (ratio {v.get('ratio', float('nan')):.2f})"
                           for c, v in ceilings["codec"].items()))
+    if "s3_gib_per_s" in ceilings:
+        each = "/".join(f"{c:.3f}" for c in ceilings["s3_gib_per_s_all"])
+        rows.append(f"S3 server (SeaweedFS on loopback): {ceilings['s3_gib_per_s']:.3f} GiB/s "
+                    f"(median of {each}; curl, {S3_CEILING_PARALLEL} shard-sized PUTs in flight)")
     return "\n".join(rows)
 
 
@@ -281,11 +300,16 @@ def main() -> int:
                 "codec": {c: codec_ceiling(peers, c) for c in ("lz4", "zstd")}}
 
     s3 = start_s3() if any(SCENARIOS[sid].s3 for sid in scenarios) else None
+    s3_ceilings: list[float] = []
     raw: dict = {}
     try:
         for rep in range(repeat):
             disk.append(durable_disk_bandwidth(args.dir))
             print(f"[run {rep + 1}/{repeat}] disk ceiling {disk[-1]:.2f} GiB/s", flush=True)
+            if s3 is not None:
+                s3_ceilings.append(s3_server_ceiling(s3))
+                print(f"[run {rep + 1}/{repeat}] S3 server ceiling {s3_ceilings[-1]:.3f} GiB/s",
+                      flush=True)
             for sid in scenarios:
                 for writer in writers:
                     n = min(frames, S3_MAX_FRAMES) if SCENARIOS[sid].s3 else frames
@@ -298,6 +322,9 @@ def main() -> int:
         if s3 is not None:
             s3.stop()
 
+    if s3_ceilings:
+        ceilings["s3_gib_per_s"] = statistics.median(s3_ceilings)
+        ceilings["s3_gib_per_s_all"] = [round(c, 3) for c in s3_ceilings]
     ceilings["disk_gib_per_s"] = statistics.median(disk)
     ceilings["disk_gib_per_s_all"] = [round(d, 3) for d in disk]
     results = {sid: {w: median_of(runs) for w, runs in by.items()} for sid, by in raw.items()}
