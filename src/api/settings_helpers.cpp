@@ -38,6 +38,44 @@ allocate(const char* function, const void* owner, size_t count, T** out)
     return ZarrStatusCode_Success;
 }
 
+/// Replaces `owner`'s array `items` of `size` entries by `count` zeroed
+/// ones, after `destroy` freed the old ones; on failure leaves it as it was.
+template<typename Owner, typename T>
+ZarrStatusCode
+replace_array(const char* function,
+              Owner* owner,
+              size_t count,
+              T* Owner::*items,
+              size_t Owner::*size,
+              void (*destroy)(Owner*))
+{
+    T* fresh = nullptr;
+    const ZarrStatusCode code = allocate(function, owner, count, &fresh);
+    if (code == ZarrStatusCode_Success) {
+        destroy(owner);
+        owner->*items = fresh;
+        owner->*size = count;
+    }
+    return code;
+}
+
+/// Frees `owner`'s array `items` (after `each` freed what every entry owns)
+/// and sets it to NULL and its `size` to 0. NULL-safe.
+template<typename Owner, typename T>
+void
+free_array(Owner* owner, T* Owner::*items, size_t Owner::*size, void (*each)(T*) = nullptr)
+{
+    if (owner == nullptr) {
+        return;
+    }
+    for (size_t i = 0; each != nullptr && owner->*items != nullptr && i < owner->*size; ++i) {
+        each(&(owner->*items)[i]);
+    }
+    std::free(const_cast<void*>(static_cast<const void*>(owner->*items)));
+    owner->*items = nullptr;
+    owner->*size = 0;
+}
+
 /// The array settings that ZarrHCSWell_create_image_array allocated: the
 /// only ones ZarrHCSWell_destroy_image_array frees (a caller may point a
 /// field of view at settings of its own).
@@ -64,54 +102,30 @@ extern "C" {
 ZarrStatusCode
 ZarrStreamSettings_create_arrays(ZarrStreamSettings* settings, size_t array_count)
 {
-    ZarrArraySettings* arrays = nullptr;
-    const ZarrStatusCode code =
-      allocate("ZarrStreamSettings_create_arrays", settings, array_count, &arrays);
-    if (code == ZarrStatusCode_Success) {
-        ZarrStreamSettings_destroy_arrays(settings);
-        settings->arrays = arrays;
-        settings->array_count = array_count;
-    }
-    return code;
+    return replace_array("ZarrStreamSettings_create_arrays", settings, array_count,
+                         &ZarrStreamSettings::arrays, &ZarrStreamSettings::array_count,
+                         &ZarrStreamSettings_destroy_arrays);
 }
 
 void
 ZarrStreamSettings_destroy_arrays(ZarrStreamSettings* settings)
 {
-    if (settings == nullptr) {
-        return;
-    }
-    for (size_t i = 0; settings->arrays != nullptr && i < settings->array_count; ++i) {
-        ZarrArraySettings_destroy_dimension_array(&settings->arrays[i]);
-    }
-    std::free(settings->arrays);
-    settings->arrays = nullptr;
-    settings->array_count = 0;
+    free_array(settings, &ZarrStreamSettings::arrays, &ZarrStreamSettings::array_count,
+               &ZarrArraySettings_destroy_dimension_array);
 }
 
 ZarrStatusCode
 ZarrArraySettings_create_dimension_array(ZarrArraySettings* settings, size_t dimension_count)
 {
-    ZarrDimensionProperties* dims = nullptr;
-    const ZarrStatusCode code = allocate("ZarrArraySettings_create_dimension_array", settings,
-                                         dimension_count, &dims);
-    if (code == ZarrStatusCode_Success) {
-        ZarrArraySettings_destroy_dimension_array(settings);
-        settings->dimensions = dims;
-        settings->dimension_count = dimension_count;
-    }
-    return code;
+    return replace_array("ZarrArraySettings_create_dimension_array", settings, dimension_count,
+                         &ZarrArraySettings::dimensions, &ZarrArraySettings::dimension_count,
+                         &ZarrArraySettings_destroy_dimension_array);
 }
 
 void
 ZarrArraySettings_destroy_dimension_array(ZarrArraySettings* settings)
 {
-    if (settings == nullptr) {
-        return;
-    }
-    std::free(settings->dimensions);
-    settings->dimensions = nullptr;
-    settings->dimension_count = 0;
+    free_array(settings, &ZarrArraySettings::dimensions, &ZarrArraySettings::dimension_count);
 }
 
 ZarrStatusCode
@@ -151,150 +165,85 @@ ZarrHCSWell_create_image_array(ZarrHCSWell* well, size_t image_count)
 void
 ZarrHCSWell_destroy_image_array(ZarrHCSWell* well)
 {
-    if (well == nullptr) {
-        return;
-    }
-    for (size_t i = 0; well->images != nullptr && i < well->image_count; ++i) {
-        free_fov_settings(well->images[i].array_settings);
-    }
-    std::free(well->images);
-    well->images = nullptr;
-    well->image_count = 0;
+    free_array(well, &ZarrHCSWell::images, &ZarrHCSWell::image_count,
+               +[](ZarrHCSFieldOfView* fov) { free_fov_settings(fov->array_settings); });
 }
 
 ZarrStatusCode
 ZarrHCSPlate_create_well_array(ZarrHCSPlate* plate, size_t well_count)
 {
-    ZarrHCSWell* wells = nullptr;
-    const ZarrStatusCode code =
-      allocate("ZarrHCSPlate_create_well_array", plate, well_count, &wells);
-    if (code == ZarrStatusCode_Success) {
-        ZarrHCSPlate_destroy_well_array(plate);
-        plate->wells = wells;
-        plate->well_count = well_count;
-    }
-    return code;
+    return replace_array("ZarrHCSPlate_create_well_array", plate, well_count,
+                         &ZarrHCSPlate::wells, &ZarrHCSPlate::well_count,
+                         &ZarrHCSPlate_destroy_well_array);
 }
 
 void
 ZarrHCSPlate_destroy_well_array(ZarrHCSPlate* plate)
 {
-    if (plate == nullptr) {
-        return;
-    }
-    for (size_t i = 0; plate->wells != nullptr && i < plate->well_count; ++i) {
-        ZarrHCSWell_destroy_image_array(&plate->wells[i]);
-    }
-    std::free(plate->wells);
-    plate->wells = nullptr;
-    plate->well_count = 0;
+    free_array(plate, &ZarrHCSPlate::wells, &ZarrHCSPlate::well_count,
+               &ZarrHCSWell_destroy_image_array);
 }
 
 ZarrStatusCode
 ZarrHCSPlate_create_acquisition_array(ZarrHCSPlate* plate, size_t acquisition_count)
 {
-    ZarrHCSAcquisition* acquisitions = nullptr;
-    const ZarrStatusCode code = allocate("ZarrHCSPlate_create_acquisition_array", plate,
-                                         acquisition_count, &acquisitions);
-    if (code == ZarrStatusCode_Success) {
-        ZarrHCSPlate_destroy_acquisition_array(plate);
-        plate->acquisitions = acquisitions;
-        plate->acquisition_count = acquisition_count;
-    }
-    return code;
+    return replace_array("ZarrHCSPlate_create_acquisition_array", plate, acquisition_count,
+                         &ZarrHCSPlate::acquisitions, &ZarrHCSPlate::acquisition_count,
+                         &ZarrHCSPlate_destroy_acquisition_array);
 }
 
 void
 ZarrHCSPlate_destroy_acquisition_array(ZarrHCSPlate* plate)
 {
-    if (plate == nullptr) {
-        return;
-    }
-    std::free(plate->acquisitions);
-    plate->acquisitions = nullptr;
-    plate->acquisition_count = 0;
+    free_array(plate, &ZarrHCSPlate::acquisitions, &ZarrHCSPlate::acquisition_count);
 }
 
 ZarrStatusCode
 ZarrHCSPlate_create_row_name_array(ZarrHCSPlate* plate, size_t row_count)
 {
-    const char** names = nullptr;
-    const ZarrStatusCode code =
-      allocate("ZarrHCSPlate_create_row_name_array", plate, row_count, &names);
-    if (code == ZarrStatusCode_Success) {
-        ZarrHCSPlate_destroy_row_name_array(plate);
-        plate->row_names = names;
-        plate->row_count = row_count;
-    }
-    return code;
+    return replace_array("ZarrHCSPlate_create_row_name_array", plate, row_count,
+                         &ZarrHCSPlate::row_names, &ZarrHCSPlate::row_count,
+                         &ZarrHCSPlate_destroy_row_name_array);
 }
 
 void
 ZarrHCSPlate_destroy_row_name_array(ZarrHCSPlate* plate)
 {
-    if (plate == nullptr) {
-        return;
-    }
-    std::free(static_cast<void*>(plate->row_names));
-    plate->row_names = nullptr;
-    plate->row_count = 0;
+    free_array(plate, &ZarrHCSPlate::row_names, &ZarrHCSPlate::row_count);
 }
 
 ZarrStatusCode
 ZarrHCSPlate_create_column_name_array(ZarrHCSPlate* plate, size_t column_count)
 {
-    const char** names = nullptr;
-    const ZarrStatusCode code =
-      allocate("ZarrHCSPlate_create_column_name_array", plate, column_count, &names);
-    if (code == ZarrStatusCode_Success) {
-        ZarrHCSPlate_destroy_column_name_array(plate);
-        plate->column_names = names;
-        plate->column_count = column_count;
-    }
-    return code;
+    return replace_array("ZarrHCSPlate_create_column_name_array", plate, column_count,
+                         &ZarrHCSPlate::column_names, &ZarrHCSPlate::column_count,
+                         &ZarrHCSPlate_destroy_column_name_array);
 }
 
 void
 ZarrHCSPlate_destroy_column_name_array(ZarrHCSPlate* plate)
 {
-    if (plate == nullptr) {
-        return;
-    }
-    std::free(static_cast<void*>(plate->column_names));
-    plate->column_names = nullptr;
-    plate->column_count = 0;
+    free_array(plate, &ZarrHCSPlate::column_names, &ZarrHCSPlate::column_count);
 }
 
 ZarrStatusCode
 ZarrHCSSettings_create_plate_array(ZarrHCSSettings* settings, size_t plate_count)
 {
-    ZarrHCSPlate* plates = nullptr;
-    const ZarrStatusCode code =
-      allocate("ZarrHCSSettings_create_plate_array", settings, plate_count, &plates);
-    if (code == ZarrStatusCode_Success) {
-        ZarrHCSSettings_destroy_plate_array(settings);
-        settings->plates = plates;
-        settings->plate_count = plate_count;
-    }
-    return code;
+    return replace_array("ZarrHCSSettings_create_plate_array", settings, plate_count,
+                         &ZarrHCSSettings::plates, &ZarrHCSSettings::plate_count,
+                         &ZarrHCSSettings_destroy_plate_array);
 }
 
 void
 ZarrHCSSettings_destroy_plate_array(ZarrHCSSettings* settings)
 {
-    if (settings == nullptr) {
-        return;
-    }
-    for (size_t i = 0; settings->plates != nullptr && i < settings->plate_count; ++i) {
-        ZarrHCSPlate* plate = &settings->plates[i];
-        ZarrHCSPlate_destroy_well_array(plate);
-        ZarrHCSPlate_destroy_acquisition_array(plate);
-        ZarrHCSPlate_destroy_row_name_array(plate);
-        ZarrHCSPlate_destroy_column_name_array(plate);
-    }
-    std::free(settings->plates);
-    settings->plates = nullptr;
-    settings->plate_count = 0;
+    free_array(settings, &ZarrHCSSettings::plates, &ZarrHCSSettings::plate_count,
+               +[](ZarrHCSPlate* plate) {
+                   ZarrHCSPlate_destroy_well_array(plate);
+                   ZarrHCSPlate_destroy_acquisition_array(plate);
+                   ZarrHCSPlate_destroy_row_name_array(plate);
+                   ZarrHCSPlate_destroy_column_name_array(plate);
+               });
 }
 
 size_t
