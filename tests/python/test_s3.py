@@ -1,6 +1,6 @@
 """Streaming to S3: a real S3 server (SeaweedFS, with signature checking) on
 loopback; everything written is read back with zarr-python through s3fs and
-inspected with boto3."""
+inspected with botocore."""
 
 from __future__ import annotations
 

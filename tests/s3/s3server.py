@@ -74,10 +74,12 @@ class S3Server:
     _log_path: Path | None = None
 
     def client(self, service: str = "s3", secret: str | None = None):
-        import boto3
+        # botocore's own client (what boto3 wraps): s3fs brings botocore in
+        # the version its aiobotocore needs, which a separate boto3 would fight.
+        import botocore.session
         from botocore.config import Config
 
-        return boto3.client(
+        return botocore.session.get_session().create_client(
             service,
             endpoint_url=self.endpoint,
             region_name=self.region,
