@@ -642,16 +642,20 @@ run_stream(ZarrStream* stream, Input& in, const Decoded& dec)
                 }
                 continue;
             }
-            case 1: { // NULL data with a length: InvalidArgument, no crash
+            case 1: { // NULL data with a length: that many zero bytes
                 size_t out = 12345;
                 const size_t n = 1 + in.u8();
                 const ZarrStatusCode code =
                   ZarrStream_append(stream, nullptr, n, &out);
                 trace("append(NULL, %zu) -> %d\n", n, raw_int(&code));
                 check_status(code, "ZarrStream_append(NULL)");
-                if (code == ZarrStatusCode_Success) {
-                    finding("append of NULL data succeeded", code);
+                if (code == ZarrStatusCode_Success && out != n) {
+                    finding("append of NULL data succeeded without taking every byte", code);
                 }
+                if (out > n) {
+                    finding("append of NULL data accepted more bytes than given", code);
+                }
+                appended += out;
                 continue;
             }
             case 2: { // custom metadata, valid or not
