@@ -27,17 +27,13 @@ def ceiling(endpoint: str, bucket: str, access_key: str, secret_key: str,
         body = Path(tmp) / "object"
         body.write_bytes(os.urandom(object_bytes))
         config = Path(tmp) / "curl.cfg"
-        # One config entry per upload; the key is passed in the config, not
-        # on the command line where other users could read it.
-        lines = [f'user = "{access_key}:{secret_key}"',
-                 f'aws-sigv4 = "aws:amz:{region}:s3"']
-        for i in range(objects):
-            lines += ["next" if i else "", f'upload-file = "{body}"',
-                      f'url = "{endpoint}/{bucket}/ceiling/{i}"',
-                      "fail", 'output = "/dev/null"',
-                      f'user = "{access_key}:{secret_key}"',
-                      f'aws-sigv4 = "aws:amz:{region}:s3"']
-        config.write_text("\n".join(line for line in lines if line) + "\n")
+        # One config entry per upload ("next" separates them, and each needs
+        # its own credentials); the key is passed in the config, not on the
+        # command line where other users could read it.
+        entries = [[f'upload-file = "{body}"', f'url = "{endpoint}/{bucket}/ceiling/{i}"',
+                    "fail", 'output = "/dev/null"', f'user = "{access_key}:{secret_key}"',
+                    f'aws-sigv4 = "aws:amz:{region}:s3"'] for i in range(objects)]
+        config.write_text("\nnext\n".join("\n".join(e) for e in entries) + "\n")
         started = time.perf_counter()
         done = subprocess.run(["curl", "--silent", "--show-error", "--parallel",
                                "--parallel-max", str(parallel), "--config", str(config)],
