@@ -64,11 +64,39 @@ shared_pool_config(const StreamPlan& plan,
     return config;
 }
 
+/// Splits io_policy::kMaxPrefillBytes among the arrays by their frame size,
+/// so that a stream of many arrays faults in as much at creation as a
+/// stream of one. Each level of an array prefills within its part (lower
+/// levels need a fraction of it).
+void
+share_prefill(StreamPlan& plan)
+{
+    if (plan.arrays.size() < 2) {
+        return;
+    }
+    std::vector<uint64_t> frame_bytes;
+    uint64_t total = 0;
+    for (const auto& array : plan.arrays) {
+        const ArraySpec& full = array.levels.front();
+        frame_bytes.push_back(Geometry(full.dims, bytes_of(full.dtype)).frame_bytes());
+        total += frame_bytes.back();
+    }
+    for (size_t a = 0; a < plan.arrays.size(); ++a) {
+        const auto share = static_cast<uint64_t>(
+          static_cast<double>(io_policy::kMaxPrefillBytes) *
+          (static_cast<double>(frame_bytes[a]) / static_cast<double>(total)));
+        for (auto& level : plan.arrays[a].levels) {
+            level.prefill_bytes = share;
+        }
+    }
+}
+
 } // namespace
 
 Stream::Stream(const ZarrStreamSettings* settings)
   : plan_(plan_stream(settings))
 {
+    share_prefill(plan_);
     // How each level compresses (a c-blosc probe): decided once, here.
     std::vector<std::vector<std::optional<codec::BloscPlanes>>> planes;
     for (const auto& array : plan_.arrays) {

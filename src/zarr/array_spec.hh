@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -59,6 +60,10 @@ struct ArraySpec
     std::string key; // the array's key in the store, e.g. "0" or "a/b"
     /// The node's attributes (v3); null: none.
     std::shared_ptr<const NodeAttributes> attributes;
+    /// Bytes of buffers the writer prefills at creation, at most: this
+    /// array's share of the stream's io_policy::kMaxPrefillBytes (all of it
+    /// when unset).
+    std::optional<uint64_t> prefill_bytes;
 };
 
 /// Bytes per element of `dtype`.

@@ -67,10 +67,17 @@ thread_scratch(size_t n)
 }
 
 uint64_t
-prefill_whole(BufferPool& pool, uint64_t count)
+prefill_allowance(const ArraySpec& spec)
+{
+    return std::min(spec.prefill_bytes.value_or(io_policy::kMaxPrefillBytes),
+                    io_policy::kMaxPrefillBytes);
+}
+
+uint64_t
+prefill_whole(BufferPool& pool, uint64_t count, uint64_t allowance)
 {
     const uint64_t size = pool.buffer_size();
-    count = std::min(count, io_policy::kMaxPrefillBytes / size);
+    count = std::min(count, allowance / size);
     pool.prefill(static_cast<size_t>(count), static_cast<size_t>(size));
     return count * size;
 }

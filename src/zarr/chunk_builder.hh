@@ -96,9 +96,14 @@ make_raw_planes(const BuildContext& context);
 std::span<uint8_t>
 thread_scratch(size_t n);
 
-/// Prefills up to `count` of `pool`'s buffers, every page faulted in, within
-/// io_policy::kMaxPrefillBytes; returns the bytes they take.
+/// The bytes of buffers a writer of `spec` prefills at most: its share of
+/// io_policy::kMaxPrefillBytes.
 uint64_t
-prefill_whole(BufferPool& pool, uint64_t count);
+prefill_allowance(const ArraySpec& spec);
+
+/// Prefills up to `count` of `pool`'s buffers, every page faulted in, within
+/// `allowance` bytes; returns the bytes they take.
+uint64_t
+prefill_whole(BufferPool& pool, uint64_t count, uint64_t allowance);
 
 } // namespace zarr

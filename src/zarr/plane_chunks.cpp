@@ -91,9 +91,9 @@ PlaneChunks::PlaneChunks(const BuildContext& context, codec::BloscPlanes planes)
     // frame: all of them. Segments: as many, and as much of them, as the
     // first group of chunks fills if the data compresses to half (those it
     // does not need are released after the second group; see append). At
-    // most kMaxPrefillBytes in all.
-    const uint64_t left =
-      io_policy::kMaxPrefillBytes - prefill_whole(*staging_, kStagedFrames + 2);
+    // most the array's prefill allowance in all.
+    const uint64_t allowance = prefill_allowance(c_.spec);
+    const uint64_t left = allowance - prefill_whole(*staging_, kStagedFrames + 2, allowance);
     const uint64_t chunks_per_group = g.chunks_per_slab() / g.groups_per_slab();
     const uint64_t half = g.chunk_bytes() / 2;
     const uint64_t full =

@@ -74,7 +74,8 @@ RawPlanes::RawPlanes(const BuildContext& context)
     open_.resize(c_.geometry.chunks_per_slab());
     staging_ = BufferPool::create(c_.scatter.tiles().size() * write_group_ * plane_bytes_,
                                   kStagedFrames);
-    prefill_whole(*staging_, kStagedFrames); // as for compressed planes
+    // As for compressed planes.
+    prefill_whole(*staging_, kStagedFrames, prefill_allowance(c_.spec));
     log::debug("array '", c_.spec.key, "': chunks written plane by plane (", write_group_,
                " frames of ", plane_bytes_, "-byte planes per write)");
 }

@@ -58,3 +58,33 @@ def test_200_arrays_interleaved_in_random_order_read_back(tmp_path, version):
         node = store / key / "0" if key.startswith("plate/") else store / key
         got = zarr.open_array(str(node), mode="r")[...]
         np.testing.assert_array_equal(got, data, err_msg=key)
+
+
+def test_many_large_arrays_share_one_prefill_at_creation(tmp_path):
+    """16 arrays of 2048 x 2048 uint16 frames, LZ4 plane by plane: each array
+    alone would fault in up to 256 MiB of buffers at creation; together they
+    share that much, so creating the stream costs what creating one does
+    (a 96-well plate of such arrays would otherwise touch 24 GiB up front)."""
+    def large(key):
+        return aqz.ArraySettings(
+            output_key=key, data_type=np.uint16,
+            compression=aqz.CompressionSettings(compressor=aqz.Compressor.BLOSC1,
+                                                codec=aqz.CompressionCodec.BLOSC_LZ4,
+                                                level=1, shuffle=1),
+            dimensions=dims(("t", 0, 32, 1), ("y", 2048, 256, 8), ("x", 2048, 256, 8)))
+
+    def created_bytes(n):
+        settings = aqz.StreamSettings(store_path=str(tmp_path / f"{n}.zarr"), overwrite=True,
+                                      max_threads=2, arrays=[large(f"a{i}") for i in range(n)])
+        stream = aqz.ZarrStream(settings)
+        try:
+            return stream.get_current_memory_usage()
+        finally:
+            stream.close()
+
+    one, sixteen = created_bytes(1), created_bytes(16)
+    assert one > 64 << 20  # one array prefills its first chunks' buffers
+    # Sixteen arrays' buffers at creation: one prefill's worth, plus at most
+    # 16 MiB that each array holds whatever its share (its frame staging).
+    # Each prefilling alone made it 2.8 GiB.
+    assert sixteen < one + 16 * (16 << 20), (one >> 20, sixteen >> 20)
