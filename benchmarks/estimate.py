@@ -17,6 +17,12 @@ RUN_OVERHEAD_S = 4.0
 # GiB/s assumed for a writer that the last report does not cover.
 GUESS_GIB_PER_S = {"ours": 1.2, "acquire-zarr": 0.5, "tensorstore": 0.4, "zarr-python": 0.2}
 GUESS_S3_GIB_PER_S = 0.2
+# Frames/s assumed for the small-frame scenarios (a per-frame cost, not a
+# bandwidth, sets them): the shakedown's figures on a loaded machine, rounded up.
+GUESS_SMALL_FPS = {
+    "small-512": {"ours": 2000, "acquire-zarr": 500, "tensorstore": 300, "zarr-python": 200},
+    "tiny-128": {"ours": 20000, "acquire-zarr": 2000, "tensorstore": 5000, "zarr-python": 1000},
+}
 SUSTAINED_GUESS = 0.9  # sustained rate as a fraction of the tight loop, for the estimate
 FLAT_BASE_BYTES = 2 << 30  # the flat figure's shorter run: at most 2 GiB of frames
 
@@ -55,7 +61,10 @@ def prior_rates(path: Path) -> dict:
 
 
 def gib_per_s(prior: dict, s: Scenario, writer: str) -> float:
-    guess = GUESS_S3_GIB_PER_S if s.s3 else GUESS_GIB_PER_S.get(writer, 0.3)
+    if s.id in GUESS_SMALL_FPS:
+        guess = GUESS_SMALL_FPS[s.id].get(writer, 200) * s.frame_bytes / 2**30
+    else:
+        guess = GUESS_S3_GIB_PER_S if s.s3 else GUESS_GIB_PER_S.get(writer, 0.3)
     return prior.get((s.id, writer), guess)
 
 

@@ -75,6 +75,10 @@ def run_writer(python: Path, writer: str, scenario: str, frames: int, args, s3=N
     # numpy's OpenBLAS threads are of no use to any writer and can spin on
     # the two cores the writers share; the same for every writer.
     env.setdefault("OPENBLAS_NUM_THREADS", "1")
+    if python != Path(sys.executable):
+        # A peer's environment imports its own acquire_zarr: never ours
+        # through a PYTHONPATH meant for this interpreter.
+        env.pop("PYTHONPATH", None)
     if s3 is not None:
         env.update(s3.env(), BENCH_S3_ENDPOINT=s3.endpoint, BENCH_S3_BUCKET=S3_BUCKET)
     timeout = timeout or args.timeout
@@ -418,6 +422,7 @@ def main() -> int:
                     "python": platform.python_version()},
         "frames": args.frames, "repeat": args.repeat, "figures": sorted(args.figures),
         "sustained_frames": args.sustained_frames, "bisect_steps": args.bisect_steps,
+        "flat_factor": args.flat_factor,
         "versions": versions, "ceilings": ceilings, "s3_parallel": S3_CEILING_PARALLEL,
         "scenarios": {sid: {"frame_bytes": SCENARIOS[sid].frame_bytes,
                             "frame": f"{SCENARIOS[sid].height}x{SCENARIOS[sid].width} {SCENARIOS[sid].dtype}"}

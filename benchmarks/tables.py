@@ -56,7 +56,11 @@ def sustained_table(sustained: dict) -> str:
         best = best_peer(by_writer, "rate_fps")
         for writer, v in by_writer.items():
             if v.get("rate_fps") is None:
-                rows.append(f"{sid:<9} {writer:<13} {v.get('status', 'no passing rate')}")
+                if v.get("status") == "ok":
+                    tried = " ".join(f"-{rate:.0f}" for rate, _ in v["tried"])
+                    rows.append(f"{sid:<9} {writer:<13} dropped frames at every rate tried: {tried}")
+                else:
+                    rows.append(f"{sid:<9} {writer:<13} {v.get('status')}")
                 continue
             vs = f"{v['rate_fps'] / best:.2f}" if best and writer == "ours" else ""
             floor = ">=" if v.get("never_dropped") else "  "
@@ -87,8 +91,8 @@ def small_table(small: dict, results: dict) -> str:
     return "\n".join(rows)
 
 
-def flat_table(flat: dict) -> str:
-    rows = ["Ours at 1x and 4x the frames (one run each)",
+def flat_table(flat: dict, factor: int) -> str:
+    rows = [f"Ours at 1x and {factor}x the frames (one run each)",
             f"{'scenario':<9} {'frames':>13} {'GiB/s':>13} {'RSS MiB':>11} {'p99 ms':>11}"]
     for sid, v in flat.items():
         a, b = v["base"], v["long"]
@@ -129,7 +133,7 @@ def all_tables(report: dict) -> str:
     if report.get("small"):
         parts.append(small_table(report["small"], report.get("results", {})))
     if report.get("flat"):
-        parts.append(flat_table(report["flat"]))
+        parts.append(flat_table(report["flat"], report.get("flat_factor", 4)))
     parts.append(ceilings_lines(report.get("ceilings", {}), report.get("s3_parallel", 4)))
     return "\n\n".join(p for p in parts if p)
 
