@@ -41,7 +41,8 @@ def bars(ax, values_of, ylabel: str, title: str, log: bool = False) -> None:
 
 fig, ((tput, rate), (cpu, lat)) = plt.subplots(2, 2, figsize=(16, 10))
 bars(tput, lambda s, w: results.get(s, {}).get(w, {}).get("gib_per_s"), "GiB/s of raw input (durable)",
-     f"throughput, tight loop ({report['frames']} frames at 2048x2048, median of {report['repeat']})",
+     f"throughput, tight loop ({report['frames']} frames at 2048x2048, small-frame scenarios their own; "
+     f"median of {report['repeat']})",
      log=True)
 if "disk_gib_per_s" in report.get("ceilings", {}):
     tput.axhline(report["ceilings"]["disk_gib_per_s"], color="k", linestyle="--", linewidth=1,
