@@ -1,9 +1,15 @@
-"""One writer, one scenario, one run: stream the frames, make them durable,
-read a sample back, and print a JSON result line. Run by run.py in the
-writer's own virtual environment (acquire-zarr from PyPI shares our module
-name, so it cannot share a process or an environment with us).
+"""One writer, one scenario, one run, printing a JSON result line. Run by
+run.py in the writer's own virtual environment (acquire-zarr from PyPI shares
+our module name, so it cannot share a process or an environment with us).
 
     python writer.py --writer ours --scenario lz4-v3 --frames 256 --out DIR
+                     [--mode throughput|sustained|overhead] [--rate FPS]
+
+throughput: stream the frames in a tight loop, make them durable, read a
+sample back; GiB/s, append latencies, peak RSS, CPU seconds.
+sustained: the camera model of camera.py at --rate frames/s: passed or not.
+overhead: the streaming writers' tight loop of appends timed as a whole
+(no per-call timer): microseconds per append.
 """
 
 from __future__ import annotations
@@ -20,7 +26,9 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).parent))
-from scenarios import HEIGHT, POOL, SCENARIOS, WIDTH, Scenario, frame_pool  # noqa: E402
+from camera import Camera  # noqa: E402
+from scenarios import POOL, SCENARIOS, Scenario, scenario_pool  # noqa: E402
+import sustained  # noqa: E402
 
 
 def fsync_tree(path: Path) -> None:
@@ -83,9 +91,12 @@ class Calls:
 
     def __init__(self) -> None:
         self.first: float | None = None
+        self.first_cpu = 0.0
         self.latencies: list[float] = []
 
     def call(self, fn) -> None:
+        if self.first is None:
+            self.first_cpu = cpu_seconds()
         t0 = time.perf_counter()
         if self.first is None:
             self.first = t0
@@ -93,11 +104,26 @@ class Calls:
         self.latencies.append(time.perf_counter() - t0)
 
 
+def cpu_seconds() -> float:
+    """User + system CPU of this process, all its threads included."""
+    r = resource.getrusage(resource.RUSAGE_SELF)
+    return r.ru_utime + r.ru_stime
+
+
 # --- streaming writers (one append call per frame) -------------------------------------
 
 def run_ours(s: Scenario, frames: int, store: Path, pool, calls: Calls) -> list[Path]:
     if s.arrays > 1:  # the current API, the very script acquire-zarr runs
         return run_current_api(s, frames, store, pool, calls, durable_close=True)
+    stream = ours_stream(s, store)
+    for i in range(frames):
+        calls.call(lambda: stream.append(pool[i % POOL]))
+    stream.close()  # durable: fdatasync of every file
+    return [store / "0"]
+
+
+def ours_stream(s: Scenario, store: Path):
+    """Our stream for a one-array scenario, through the seed-era settings."""
     import acquire_zarr as aqz
 
     kinds = {"time": aqz.DimensionType.TIME, "channel": aqz.DimensionType.CHANNEL,
@@ -114,17 +140,13 @@ def run_ours(s: Scenario, frames: int, store: Path, pool, calls: Calls) -> list[
         s3 = aqz.S3Settings(endpoint=endpoint, bucket_name=bucket, region="us-east-1")
     settings = aqz.StreamSettings(
         store_path=store.name if s.s3 else str(store), s3=s3,
-        data_type=np.uint16, overwrite=True, max_threads=os.cpu_count(),
+        data_type=np.dtype(s.dtype), overwrite=True, max_threads=os.cpu_count(),
         version=aqz.ZarrVersion.V3 if s.version == 3 else aqz.ZarrVersion.V2,
         compression=compression, multiscale=s.multiscale,
         downsampling_method=aqz.DownsamplingMethod.MEAN,
         dimensions=[aqz.Dimension(name=n, kind=kinds[k], array_size_px=size, chunk_size_px=chunk,
                                   shard_size_chunks=shard) for n, k, size, chunk, shard in s.dims])
-    stream = aqz.ZarrStream(settings)
-    for i in range(frames):
-        calls.call(lambda: stream.append(pool[i % POOL]))
-    stream.close()  # durable: fdatasync of every file
-    return [store / "0"]
+    return aqz.ZarrStream(settings)
 
 
 def run_current_api(s: Scenario, frames: int, store: Path, pool, calls: Calls,
@@ -133,6 +155,20 @@ def run_current_api(s: Scenario, frames: int, store: Path, pool, calls: Calls,
     append per frame with its array's key, round-robin over the arrays as a
     multi-position acquisition produces them. The same code runs against
     acquire-zarr from PyPI and against ours."""
+    stream = current_api_stream(s, store)
+    keys = s.keys()
+    for f in range(frames // s.arrays):
+        for a, key in enumerate(keys):
+            frame = pool[s.pool_index(a, f)]
+            calls.call(lambda: stream.append(frame, key=key))
+    stream.close()
+    if not durable_close:
+        make_durable(s, store)  # acquire-zarr's close does not promise durability; make it equal
+    # with a downsampling method, each key is an image group and "<key>/0" level 0
+    return [store / key / "0" if s.multiscale else store / key for key in keys]
+
+
+def current_api_stream(s: Scenario, store: Path):
     import acquire_zarr as aqz
 
     kinds = {"time": aqz.DimensionType.TIME, "channel": aqz.DimensionType.CHANNEL,
@@ -146,7 +182,7 @@ def run_current_api(s: Scenario, frames: int, store: Path, pool, calls: Calls,
     if s.multiscale:
         kwargs["downsampling_method"] = aqz.DownsamplingMethod.MEAN
     arrays = [aqz.ArraySettings(
-        output_key=key, data_type=np.uint16,
+        output_key=key, data_type=np.dtype(s.dtype),
         dimensions=[aqz.Dimension(name=n, kind=kinds[k], array_size_px=size, chunk_size_px=chunk,
                                   shard_size_chunks=shard) for n, k, size, chunk, shard in s.dims],
         **kwargs) for key in s.keys()]
@@ -157,17 +193,7 @@ def run_current_api(s: Scenario, frames: int, store: Path, pool, calls: Calls,
     settings = aqz.StreamSettings(store_path=store.name if s.s3 else str(store), arrays=arrays,
                                   version=aqz.ZarrVersion.V3, max_threads=os.cpu_count(),
                                   overwrite=True, **kwargs)
-    stream = aqz.ZarrStream(settings)
-    keys = s.keys()
-    for f in range(frames // s.arrays):
-        for a, key in enumerate(keys):
-            frame = pool[s.pool_index(a, f)]
-            calls.call(lambda: stream.append(frame, key=key))
-    stream.close()
-    if not durable_close:
-        make_durable(s, store)  # acquire-zarr's close does not promise durability; make it equal
-    # with a downsampling method, each key is an image group and "<key>/0" level 0
-    return [store / key / "0" if s.multiscale else store / key for key in keys]
+    return aqz.ZarrStream(settings)
 
 
 def run_acquire_zarr_pypi(s: Scenario, frames: int, store: Path, pool, calls: Calls) -> list[Path]:
@@ -187,14 +213,15 @@ def batch_blocks(s: Scenario, pool) -> list[np.ndarray]:
     n = s.batch_frames
     assert n % POOL == 0
     stack = np.stack([pool[i % POOL] for i in range(n + s.arrays - 1)])
-    return [stack[a:a + n].reshape((s.dims[0][3], *s.outer_sizes, HEIGHT, WIDTH)) for a in range(s.arrays)]
+    return [stack[a:a + n].reshape((s.dims[0][3], *s.outer_sizes, s.height, s.width)) for a in range(s.arrays)]
 
 
 def v3_codecs(s: Scenario) -> list:
     inner = [{"name": "bytes", "configuration": {"endian": "little"}}]
     if s.codec:
         inner.append({"name": "blosc", "configuration": {"cname": s.codec, "clevel": 1, "shuffle": "shuffle",
-                                                         "typesize": 2, "blocksize": 0}})
+                                                         "typesize": np.dtype(s.dtype).itemsize,
+                                                         "blocksize": 0}})
     return [{"name": "sharding_indexed", "configuration": {
         "chunk_shape": list(s.chunks()), "codecs": inner,
         "index_codecs": [{"name": "bytes", "configuration": {"endian": "little"}}, {"name": "crc32c"}],
@@ -203,7 +230,7 @@ def v3_codecs(s: Scenario) -> list:
 
 def tensorstore_spec(s: Scenario, shape: list[int], path: Path) -> dict:
     if s.version == 3:
-        metadata = {"shape": shape, "data_type": "uint16",
+        metadata = {"shape": shape, "data_type": s.dtype,
                     "chunk_grid": {"name": "regular", "configuration": {"chunk_shape": list(s.shards())}},
                     "chunk_key_encoding": {"name": "default", "configuration": {"separator": "/"}},
                     "fill_value": 0, "codecs": v3_codecs(s), "dimension_names": [d[0] for d in s.dims]}
@@ -216,18 +243,18 @@ def tensorstore_spec(s: Scenario, shape: list[int], path: Path) -> dict:
     compressor = None
     if s.codec:
         compressor = {"id": "blosc", "cname": s.codec, "clevel": 1, "shuffle": 1, "blocksize": 0}
-    metadata = {"shape": shape, "chunks": list(s.chunks()), "dtype": "<u2", "compressor": compressor,
+    metadata = {"shape": shape, "chunks": list(s.chunks()), "dtype": np.dtype(s.dtype).str, "compressor": compressor,
                 "fill_value": 0, "order": "C", "filters": None, "dimension_separator": "/"}
     return {"driver": "zarr", "kvstore": {"driver": "file", "path": str(path)}, "metadata": metadata}
 
 
-# Write futures one array may have in flight in multi-array scenarios: an
-# acquisition loop hands a full append-chunk to TensorStore and goes on
-# filling the next, waiting only when two are still being written.
-TENSORSTORE_IN_FLIGHT = 2
+# Write futures one array may have in flight in multi-array scenarios (as
+# behind the camera: sustained.py).
+TENSORSTORE_IN_FLIGHT = sustained.TENSORSTORE_IN_FLIGHT
 
 
-def run_tensorstore(s: Scenario, frames: int, store: Path, pool, calls: Calls) -> list[Path]:
+def tensorstore_open(s: Scenario, frames: int, store: Path):
+    """The scenario's arrays sized for `frames`: (arrays, paths, shape)."""
     import tensorstore as ts
 
     if s.multiscale:
@@ -236,6 +263,11 @@ def run_tensorstore(s: Scenario, frames: int, store: Path, pool, calls: Calls) -
     paths = [store] if s.arrays == 1 else [store / key for key in s.keys()]
     arrays = [ts.open(tensorstore_spec(s, shape, p), create=True, delete_existing=True).result()
               for p in paths]
+    return arrays, paths, shape
+
+
+def run_tensorstore(s: Scenario, frames: int, store: Path, pool, calls: Calls) -> list[Path]:
+    arrays, paths, shape = tensorstore_open(s, frames, store)
     blocks = batch_blocks(s, pool)
     steps = shape[0]
     per = blocks[0].shape[0]
@@ -274,7 +306,7 @@ def run_zarr_python(s: Scenario, frames: int, store: Path, pool, calls: Calls) -
     if s.version == 3:
         if s.codec:
             kwargs["compressors"] = [zarr.codecs.BloscCodec(cname=s.codec, clevel=1, shuffle="shuffle",
-                                                            typesize=2)]
+                                                            typesize=np.dtype(s.dtype).itemsize)]
         else:
             kwargs["compressors"] = None
         kwargs["shards"] = s.shards()
@@ -285,7 +317,7 @@ def run_zarr_python(s: Scenario, frames: int, store: Path, pool, calls: Calls) -
         kwargs["chunk_key_encoding"] = {"name": "v2", "separator": "/"}
     paths = [store] if s.arrays == 1 else [store / key for key in s.keys()]
     arrays = [zarr.create_array(store=s3_store(p.name) if s.s3 else str(p), shape=shape,
-                                chunks=s.chunks(), dtype="uint16",
+                                chunks=s.chunks(), dtype=s.dtype,
                                 fill_value=0, zarr_format=s.version, overwrite=True, **kwargs)
               for p in paths]
     blocks = batch_blocks(s, pool)
@@ -353,36 +385,37 @@ def peak_rss_mib(windowed: bool) -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--writer", choices=list(WRITERS), required=True)
-    parser.add_argument("--scenario", choices=list(SCENARIOS), required=True)
-    parser.add_argument("--frames", type=int, default=256)
-    parser.add_argument("--out", type=Path, required=True)
-    args = parser.parse_args()
+def load_pool(s: Scenario, path: Path | None) -> list[np.ndarray]:
+    if path is None:
+        return scenario_pool(s)
+    stack = np.load(path)
+    assert stack.shape == (POOL, s.height, s.width) and stack.dtype == np.dtype(s.dtype), path
+    return list(stack)
 
-    s = SCENARIOS[args.scenario]
-    frames = args.frames - args.frames % s.frame_multiple or s.frame_multiple
-    pool = frame_pool(s.data)
+
+MODULES = {"ours": "acquire_zarr", "acquire-zarr": "acquire_zarr", "tensorstore": "tensorstore",
+           "zarr-python": "zarr"}
+
+
+def throughput(args, s: Scenario, frames: int, store: Path, pool, result: dict) -> None:
     windowed = start_peak_rss_window()
-    store = args.out / f"{args.writer}-{s.id}.zarr"
-    result = {"writer": args.writer, "scenario": s.id, "frames": frames,
-              "raw_bytes": frames * HEIGHT * WIDTH * 2}
     calls = Calls()
-    try:
-        started = time.perf_counter()
-        array_paths = WRITERS[args.writer](s, frames, store, pool, calls)
-        ended = time.perf_counter()
-    except NotImplementedError as e:
-        result["status"] = f"n/a: {e}"
-        print(json.dumps(result))
-        return 0
+    cpu0 = cpu_seconds()  # frames generated, the writer's module imported
+    started = time.perf_counter()
+    array_paths = WRITERS[args.writer](s, frames, store, pool, calls)
+    ended = time.perf_counter()
+    cpu = cpu_seconds() - cpu0
     lat = np.array(calls.latencies) * 1e3
+    gib = result["raw_bytes"] / 2**30
     result.update(
         status="ok",
         seconds=ended - calls.first,
         setup_s=calls.first - started,
-        gib_per_s=result["raw_bytes"] / (ended - calls.first) / 2**30,
+        gib_per_s=gib / (ended - calls.first),
+        frames_per_s=frames / (ended - calls.first),
+        cpu_s=cpu,
+        cpu_s_per_gib=cpu / gib,
+        cpu_setup_s=calls.first_cpu - cpu0,
         latency_ms={"p50": float(np.percentile(lat, 50)), "p99": float(np.percentile(lat, 99)),
                     "max": float(lat.max()), "calls": len(lat)},
         latencies_ms=[round(float(x), 3) for x in lat],
@@ -394,6 +427,59 @@ def main() -> int:
     result["correct"] = not error
     if error:
         result["status"] = f"WRONG DATA: {error}"
+
+
+def streaming_stream(writer: str, s: Scenario, store: Path):
+    """A streaming writer's open stream: ours through the seed-era settings
+    for one array (as run_ours), the current API otherwise."""
+    if writer not in ("ours", "acquire-zarr"):
+        raise NotImplementedError(f"{writer} writes whole append-chunks")
+    if writer == "ours" and s.arrays == 1:
+        return ours_stream(s, store)
+    if s.version != 3:
+        raise NotImplementedError("acquire-zarr no longer writes Zarr v2")
+    return current_api_stream(s, store)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--writer", choices=list(WRITERS), required=True)
+    parser.add_argument("--scenario", choices=list(SCENARIOS), required=True)
+    parser.add_argument("--frames", type=int, default=256)
+    parser.add_argument("--out", type=Path, required=True)
+    parser.add_argument("--mode", choices=("throughput", "sustained", "overhead"), default="throughput")
+    parser.add_argument("--rate", type=float, default=0.0, help="sustained: frames/s, 0 = unpaced")
+    parser.add_argument("--pool", type=Path, default=None,
+                        help="the scenario's frames as .npy (run.py writes it once); else generated")
+    args = parser.parse_args()
+
+    s = SCENARIOS[args.scenario]
+    frames = args.frames - args.frames % s.frame_multiple or s.frame_multiple
+    pool = load_pool(s, args.pool)
+    store = args.out / f"{args.writer}-{s.id}.zarr"
+    result = {"writer": args.writer, "scenario": s.id, "mode": args.mode, "frames": frames,
+              "raw_bytes": frames * s.frame_bytes}
+    __import__(MODULES[args.writer])
+    try:
+        if args.mode == "throughput":
+            throughput(args, s, frames, store, pool, result)
+        elif args.mode == "overhead":
+            stream = streaming_stream(args.writer, s, store)
+            result.update(status="ok", **sustained.overhead(s, frames, pool, stream))
+        else:
+            camera = Camera(args.rate, s.buffer_frames)
+            if args.writer == "tensorstore":
+                arrays, _, _ = tensorstore_open(s, frames, store)
+                out = sustained.tensorstore(s, frames, pool, camera, arrays)
+                make_durable(s, store)
+            else:
+                stream = streaming_stream(args.writer, s, store)
+                out = sustained.streaming(s, frames, pool, camera, stream)
+                if args.writer != "ours":
+                    make_durable(s, store)
+            result.update(status="ok", rate=args.rate, **out)
+    except NotImplementedError as e:
+        result["status"] = f"n/a: {e}"
     print(json.dumps(result))
     return 0
 
