@@ -12,8 +12,12 @@ the p50/p99/max append latency, and how late the latest frame was (a camera
 buffer holding 16 MiB or 2 frames would drop frames beyond that).
 
 So that hours of frames fit on the disk, a helper thread deletes the shards
-of rows the stream finished more than a minute ago (the stream never reads
-them; their directories stay, as the store syncs them at close).
+of rows the stream finished more than KEEP_SECONDS (10 s) ago (the stream
+never reads them; their directories stay, as the store syncs them at close).
+At 0.9 GiB/s that is about 5 GiB on disk at any time; the soak refuses to
+start with less than twice the kept bytes free, and stops (FAIL) if the free
+space ever falls below MIN_FREE_BYTES, so that it never fills the disk under
+other work.
 
 Pass: RSS and descriptors stay flat (the last minute within 10% / +8 of the
 second minute), p99 <= 20 ms in every minute, and no frame later than the
@@ -81,22 +85,34 @@ def calibrate(out: Path, frames: list[np.ndarray], seconds: float = 20.0) -> flo
     return n / elapsed
 
 
+KEEP_SECONDS = 10.0
+MIN_FREE_BYTES = 2 << 30
+
+
+def free_bytes(path: Path) -> int:
+    st = os.statvfs(path)
+    return st.f_bavail * st.f_frsize
+
+
 class Janitor(threading.Thread):
-    """Deletes shard rows (c/<t>) finished more than a minute ago."""
+    """Deletes shard rows (c/<t>) finished more than KEEP_SECONDS ago."""
 
     def __init__(self, array: Path, frames_per_row: int):
         super().__init__(daemon=True)
         self.array, self.frames_per_row = array, frames_per_row
         self.appended = 0
         self.stop = threading.Event()
+        self.low_on_space = False  # set once free space < MIN_FREE_BYTES
 
     def run(self) -> None:
         history: list[tuple[float, int]] = []
         deleted = 0
-        while not self.stop.wait(5.0):
+        while not self.stop.wait(1.0):
+            if free_bytes(self.array.parent.parent) < MIN_FREE_BYTES:
+                self.low_on_space = True
             now = time.monotonic()
             history.append((now, self.appended))
-            old = [n for t, n in history if now - t >= 60]
+            old = [n for t, n in history if now - t >= KEEP_SECONDS]
             if not old:
                 continue
             done_rows = old[-1] // self.frames_per_row - 1  # the last may be open
@@ -106,7 +122,7 @@ class Janitor(threading.Thread):
                     for name in files:
                         os.unlink(os.path.join(root, name))
             deleted = max(deleted, done_rows)
-            history = [(t, n) for t, n in history if now - t < 120]
+            history = [(t, n) for t, n in history if now - t < 2 * KEEP_SECONDS]
 
 
 def soak(out: Path, minutes: float, rate: float) -> dict:
@@ -129,7 +145,7 @@ def soak(out: Path, minutes: float, rate: float) -> dict:
             now = time.perf_counter()
             if due > now:
                 time.sleep(due - now)
-            if due >= deadline:
+            if due >= deadline or janitor.low_on_space:
                 break
             started = time.perf_counter()
             worst_lateness = max(worst_lateness, started - due)
@@ -159,12 +175,15 @@ def soak(out: Path, minutes: float, rate: float) -> dict:
     janitor.stop.set()
     janitor.join()
     shutil.rmtree(path, ignore_errors=True)
-    return {"rate_fps": rate, "frames": i, "minutes": minutes_out}
+    return {"rate_fps": rate, "frames": i, "minutes": minutes_out,
+            "low_on_space": janitor.low_on_space}
 
 
 def verdict(summary: dict) -> list[str]:
     rows = summary["minutes"]
     failures = []
+    if summary.get("low_on_space"):
+        failures.append(f"stopped early: less than {MIN_FREE_BYTES >> 30} GiB free on the disk")
     if len(rows) >= 3:
         base, last = rows[1], rows[-1]
         if last["rss_mib"] > base["rss_mib"] * 1.10:
@@ -196,6 +215,11 @@ def main() -> int:
         rate = tight * args.load
         print(f"tight loop: {tight:.1f} frames/s ({tight * FRAME_BYTES / 2**30:.2f} GiB/s); "
               f"pacing at {args.load:.0%}: {rate:.1f} frames/s", flush=True)
+    needed = int(2 * KEEP_SECONDS * rate * FRAME_BYTES) + MIN_FREE_BYTES
+    if free_bytes(args.out) < needed:
+        print(f"soak: {free_bytes(args.out) / 2**30:.1f} GiB free in {args.out}, "
+              f"{needed / 2**30:.1f} GiB needed at {rate:.1f} frames/s", file=sys.stderr)
+        return 2
     summary = soak(args.out, args.minutes, rate)
     summary["failures"] = verdict(summary)
     (args.out / "soak.json").write_text(json.dumps(summary, indent=1))
