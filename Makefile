@@ -119,6 +119,8 @@ DEMO_VENV := .venv-demo
 DEMO_PY := $(DEMO_VENV)/bin/python
 DEMO_PY_PACKAGES := pip pybind11 scikit-build-core cmake ninja numpy pyyaml zarr matplotlib
 DEMO_STAMP := $(DEMO_VENV)/.deps-stamp
+# Options for examples/demo.py, e.g. make demo DEMO_ARGS="--size 1024 --frames 96".
+DEMO_ARGS ?=
 # tests/python/test_demo.py runs the demo, which draws.
 PY_PACKAGES += matplotlib
 
@@ -135,7 +137,7 @@ $(DEMO_STAMP): Makefile pyproject.toml | demo-apt-deps
 demo: demo-apt-deps $(DEMO_STAMP)
 	PATH="$(CURDIR)/$(DEMO_VENV)/bin:$$PATH" $(DEMO_PY) -m pip install -q --no-build-isolation \
 	  --config-settings=build-dir=build/py-demo .
-	$(DEMO_PY) examples/demo.py --output demo.zarr
+	$(DEMO_PY) examples/demo.py --output demo.zarr $(DEMO_ARGS)
 
 bench: install-python
 	$(PY) benchmarks/run.py

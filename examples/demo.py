@@ -184,7 +184,7 @@ def main() -> int:
         return 1
     title = (f"acquire-zarr {aqz.__version__}: {os.path.basename(os.path.abspath(args.output))}, "
              f"{args.timepoints} x {CHANNELS} x {size} x {size} uint16, "
-             f"{raw / elapsed / 2**30:.2f} GiB/s over {elapsed:.1f} s")
+             f"{raw / elapsed / 2**30:.2f} GiB/s from create to close ({elapsed:.1f} s)")
     draw(args.png, group, timings, title, t=args.timepoints // 2)
     print(f"picture: {os.path.abspath(args.png)}")
     return 0

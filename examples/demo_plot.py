@@ -69,7 +69,7 @@ def _draw_timings(subfig, timings: RunTimings) -> None:
     rate_ax.set_xlabel("time since the first append (s)")
     rate_ax.set_ylabel("appended (GiB/s)")
     rate_ax.set_title("throughput over time", fontsize=10)
-    rate_ax.legend(fontsize=8, loc="lower right")
+    rate_ax.legend(fontsize=8, loc="best")
 
     latency_ax.plot(ends, latencies_ms, ".", markersize=3, color="tab:blue", label="one append")
     for q, style in ((50, ":"), (99, "--")):
@@ -79,7 +79,7 @@ def _draw_timings(subfig, timings: RunTimings) -> None:
     latency_ax.set_xlabel("time since the first append (s)")
     latency_ax.set_ylabel("append latency (ms)")
     latency_ax.set_title(f"append latency (then a {timings.close_seconds:.2f} s close)", fontsize=10)
-    latency_ax.legend(fontsize=8, loc="upper right")
+    latency_ax.legend(fontsize=8, loc="best")  # not over the last appends
 
 
 def draw(png_path: str, group, timings: RunTimings, title: str, t: int, c: int = 0) -> None:
