@@ -156,6 +156,7 @@ def check_store(args: argparse.Namespace, pool: list[np.ndarray]):
 
 def main() -> int:
     args = parse_args()
+    # demo_plot.py sits beside this script, whatever the working directory.
     sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
     from demo_plot import RunTimings, draw
 
@@ -177,7 +178,8 @@ def main() -> int:
           f"of {timings.close_seconds:.2f} s); "
           f"append latency p50 {np.percentile(timings.latencies, 50) * 1e3:.1f} ms, "
           f"p99 {np.percentile(timings.latencies, 99) * 1e3:.1f} ms; "
-          f"{on_disk / 2**30:.2f} GiB on disk, all levels (ratio {raw / max(on_disk, 1):.2f})")
+          f"{on_disk / 2**30:.2f} GiB on disk with every level "
+          f"(ratio of level 0's raw bytes to that: {raw / max(on_disk, 1):.2f})")
 
     group = check_store(args, pool)
     if group is None:
