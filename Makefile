@@ -1,5 +1,5 @@
 # The two commands the README promises, plus their parts.
-#   make demo   stream a realistic acquisition to ./demo.zarr and open it
+#   make demo   stream a realistic acquisition to ./demo.zarr, open it, draw ./demo.png
 #   make test   build everything and run every C/C++ and Python test
 # Both install what is missing first (Debian/Ubuntu packages via apt-get, a
 # .venv with the Python dependencies), idempotently.
@@ -108,8 +108,36 @@ test-python: install-python
 
 test: test-cpp test-sanitize test-fuzz test-python
 
-demo: install-python
-	$(PY) examples/demo.py --output demo.zarr
+# `make demo` gets only what the demo needs: the Debian packages the library
+# builds against (no test toolchain: no GoogleTest, no Clang) and a venv of
+# its own with the build's Python tools, the package's dependencies, zarr
+# (the read-back) and matplotlib (the picture). `make test` never waits on
+# it, and it never waits on the test toolchain.
+DEMO_APT_PACKAGES := build-essential pkg-config libblosc-dev libzstd-dev nlohmann-json3-dev \
+	libcurl4-openssl-dev libssl-dev libpugixml-dev libinih-dev
+DEMO_VENV := .venv-demo
+DEMO_PY := $(DEMO_VENV)/bin/python
+DEMO_PY_PACKAGES := pip pybind11 scikit-build-core cmake ninja numpy pyyaml zarr matplotlib
+DEMO_STAMP := $(DEMO_VENV)/.deps-stamp
+# Options for examples/demo.py, e.g. make demo DEMO_ARGS="--size 1024 --frames 96".
+DEMO_ARGS ?=
+# tests/python/test_demo.py runs the demo, which draws.
+PY_PACKAGES += matplotlib
+
+.PHONY: demo-apt-deps
+demo-apt-deps:
+	$(MAKE) --no-print-directory apt-deps APT_PACKAGES="$(DEMO_APT_PACKAGES)"
+
+$(DEMO_STAMP): Makefile pyproject.toml | demo-apt-deps
+	test -x $(DEMO_PY) || $(PYTHON) -m venv $(DEMO_VENV)
+	$(DEMO_PY) -m pip install -q --upgrade $(DEMO_PY_PACKAGES)
+	touch $@
+
+# Its own CMake build directory: the test venv's build keeps its own Python.
+demo: demo-apt-deps $(DEMO_STAMP)
+	PATH="$(CURDIR)/$(DEMO_VENV)/bin:$$PATH" $(DEMO_PY) -m pip install -q --no-build-isolation \
+	  --config-settings=build-dir=build/py-demo .
+	$(DEMO_PY) examples/demo.py --output demo.zarr $(DEMO_ARGS)
 
 bench: install-python
 	$(PY) benchmarks/run.py
@@ -120,4 +148,4 @@ soak: install-python
 	$(PY) benchmarks/soak.py --minutes $(SOAK_MINUTES)
 
 clean:
-	rm -rf build demo.zarr
+	rm -rf build demo.zarr demo.png

@@ -1,12 +1,16 @@
 """The `make demo` job: stream a realistic synthetic acquisition to a local
-Zarr v3 store, show progress and throughput, then open the result with
-zarr-python and check what was written.
+Zarr v3 store with a multiscale pyramid, show progress and throughput, open
+the result with zarr-python and check what was written, then draw what the
+store holds and how the run went into a PNG beside the store.
 
-    python examples/demo.py [--output demo.zarr] [--frames 288] [--size 2048]
+    python examples/demo.py [--output demo.zarr] [--frames 288] [--size 2048] [--png demo.png]
 
 --frames counts 2-D frames (3 channels per timepoint, so it is rounded up to
 a multiple of 3); the default, 96 timepoints of 3 x 2048 x 2048 uint16, is
-2.25 GiB of raw data.
+2.25 GiB of raw data. The pyramid (2x2 mean) halves y and x down to one
+chunk: levels 0-3 at the default size. The PNG (default: the store's path
+with .png for .zarr) shows one frame of level 0 beside the same frame at
+every pyramid level, and the throughput and append latency over time.
 """
 
 from __future__ import annotations
@@ -19,6 +23,8 @@ import time
 import numpy as np
 
 import acquire_zarr as aqz
+
+CHANNELS = 3
 
 
 def microscopy_frames(n: int, height: int, width: int, seed: int = 0) -> list[np.ndarray]:
@@ -52,34 +58,41 @@ def progress(done: int, total: int, started: float, nbytes: int) -> None:
     sys.stdout.flush()
 
 
-def main() -> int:
+def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--output", default="demo.zarr")
     parser.add_argument("--frames", type=int, default=None,
                         help="2-D frames to stream (rounded up to whole timepoints of 3 channels)")
     parser.add_argument("--timepoints", type=int, default=96, help="t steps (3 channels each)")
     parser.add_argument("--size", type=int, default=2048, help="frame height and width")
+    parser.add_argument("--png", default=None,
+                        help="picture of the result (default: the store's path with .png)")
     args = parser.parse_args()
-
-    channels, size = 3, args.size
     if args.frames is not None:
-        args.timepoints = -(-args.frames // channels)
-    if args.timepoints < 1 or size < 1:
+        args.timepoints = -(-args.frames // CHANNELS)
+    if args.timepoints < 1 or args.size < 1:
         parser.error("--frames/--timepoints and --size must be positive")
-    frames_total = args.timepoints * channels
-    print(f"acquire-zarr {aqz.__version__}: streaming {args.timepoints} timepoints x "
-          f"{channels} channels of {size}x{size} uint16 "
-          f"({frames_total * size * size * 2 / 2**30:.2f} GiB) to {args.output}")
-    print("generating 16 synthetic frames (not timed) ...")
-    pool = microscopy_frames(16, size, size)
+    if args.png is None:
+        stem = args.output.rstrip("/")
+        args.png = (stem[:-len(".zarr")] if stem.endswith(".zarr") else stem) + ".png"
+    return args
 
-    chunk = min(256, size)
-    shard = min(8, -(-size // chunk))  # 8x8 chunks of 256x256 per shard at 2048x2048
-    settings = aqz.StreamSettings(
+
+def stream_settings(args: argparse.Namespace) -> aqz.StreamSettings:
+    size = args.size
+    # 256 px chunks at 2048 px (8x8 per shard); an eighth of the frame below
+    # that, so a small run still has a pyramid of a few levels.
+    chunk = max(1, min(256, size // 8))
+    shard = min(8, -(-size // chunk))
+    space = dict(kind=aqz.DimensionType.SPACE, array_size_px=size, chunk_size_px=chunk,
+                 shard_size_chunks=shard, unit="micrometer", scale=0.65)
+    return aqz.StreamSettings(
         store_path=args.output,
         data_type=aqz.DataType.UINT16,
         version=aqz.ZarrVersion.V3,
         overwrite=True,
+        multiscale=True,
+        downsampling_method=aqz.DownsamplingMethod.MEAN,
         compression=aqz.CompressionSettings(
             compressor=aqz.Compressor.BLOSC1,
             codec=aqz.CompressionCodec.BLOSC_LZ4,
@@ -89,36 +102,34 @@ def main() -> int:
         dimensions=[
             aqz.Dimension(name="t", kind=aqz.DimensionType.TIME, array_size_px=0,
                           chunk_size_px=16, shard_size_chunks=1, unit="second", scale=0.5),
-            aqz.Dimension(name="c", kind=aqz.DimensionType.CHANNEL, array_size_px=channels,
+            aqz.Dimension(name="c", kind=aqz.DimensionType.CHANNEL, array_size_px=CHANNELS,
                           chunk_size_px=1, shard_size_chunks=1),
-            aqz.Dimension(name="y", kind=aqz.DimensionType.SPACE, array_size_px=size,
-                          chunk_size_px=chunk, shard_size_chunks=shard, unit="micrometer", scale=0.65),
-            aqz.Dimension(name="x", kind=aqz.DimensionType.SPACE, array_size_px=size,
-                          chunk_size_px=chunk, shard_size_chunks=shard, unit="micrometer", scale=0.65),
+            aqz.Dimension(name="y", **space),
+            aqz.Dimension(name="x", **space),
         ],
     )
 
-    latencies = []
-    started = time.perf_counter()
-    with aqz.ZarrStream(settings) as stream:
+
+def stream(args: argparse.Namespace, pool: list[np.ndarray], timings) -> float:
+    """Append every frame, timing each append; returns the seconds from the
+    stream's creation to the end of its close."""
+    frames_total = args.timepoints * CHANNELS
+    created = time.perf_counter()
+    with aqz.ZarrStream(stream_settings(args)) as zs:
+        started = time.perf_counter()  # the timings' zero: the first append
         for i in range(frames_total):
             t0 = time.perf_counter()
-            stream.append(pool[i % len(pool)])
-            latencies.append(time.perf_counter() - t0)
+            zs.append(pool[i % len(pool)])
+            timings.record(started, t0, time.perf_counter())
             if i % 8 == 7 or i == frames_total - 1:
-                progress(i + 1, frames_total, started, (i + 1) * size * size * 2)
+                progress(i + 1, frames_total, started, (i + 1) * timings.frame_bytes)
         close_started = time.perf_counter()
-    elapsed = time.perf_counter() - started
-    raw = frames_total * size * size * 2
-    on_disk = directory_bytes(args.output)
-    print()
-    print(f"throughput: {raw / elapsed / 2**30:.2f} GiB/s raw "
-          f"({frames_total / elapsed:.0f} frames/s, {elapsed:.1f} s including a durable close "
-          f"of {time.perf_counter() - close_started:.2f} s); "
-          f"append latency p50 {np.percentile(latencies, 50) * 1e3:.1f} ms, "
-          f"p99 {np.percentile(latencies, 99) * 1e3:.1f} ms; "
-          f"{on_disk / 2**30:.2f} GiB on disk (ratio {raw / max(on_disk, 1):.2f})")
+    timings.close_seconds = time.perf_counter() - close_started
+    return time.perf_counter() - created
 
+
+def check_store(args: argparse.Namespace, pool: list[np.ndarray]):
+    """Open the store with zarr-python, print its layout, compare samples; the group, or None."""
     import zarr
 
     group = zarr.open_group(args.output, mode="r")
@@ -130,14 +141,54 @@ def main() -> int:
     axes = ome["multiscales"][0]["axes"]
     print("OME-NGFF", ome["version"], "axes:",
           ", ".join(f"{a['name']} ({a['type']}{', ' + a['unit'] if 'unit' in a else ''})" for a in axes))
+    levels = [d["path"] for d in ome["multiscales"][0]["datasets"]]
+    print("pyramid:", "; ".join(f"level {p} {group[p].shape}" for p in levels))
 
-    assert array.shape == (args.timepoints, channels, size, size), array.shape
-    for t, c in [(0, 0), (args.timepoints // 2, 1), (args.timepoints - 1, channels - 1)]:
-        expected = pool[(t * channels + c) % len(pool)]
+    assert array.shape == (args.timepoints, CHANNELS, args.size, args.size), array.shape
+    for t, c in [(0, 0), (args.timepoints // 2, 1), (args.timepoints - 1, CHANNELS - 1)]:
+        expected = pool[(t * CHANNELS + c) % len(pool)]
         if not np.array_equal(array[t, c], expected):
             print(f"MISMATCH at t={t}, c={c}")
-            return 1
+            return None
     print("read back: sampled frames match what was appended")
+    return group
+
+
+def main() -> int:
+    args = parse_args()
+    # demo_plot.py sits beside this script, whatever the working directory.
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    from demo_plot import RunTimings, draw
+
+    size = args.size
+    frames_total = args.timepoints * CHANNELS
+    print(f"acquire-zarr {aqz.__version__}: streaming {args.timepoints} timepoints x "
+          f"{CHANNELS} channels of {size}x{size} uint16 "
+          f"({frames_total * size * size * 2 / 2**30:.2f} GiB) to {args.output}")
+    print("generating 16 synthetic frames (not timed) ...")
+    pool = microscopy_frames(16, size, size)
+
+    timings = RunTimings(frame_bytes=size * size * 2)
+    elapsed = stream(args, pool, timings)
+    raw = frames_total * timings.frame_bytes
+    on_disk = directory_bytes(args.output)
+    print()
+    print(f"throughput: {raw / elapsed / 2**30:.2f} GiB/s raw "
+          f"({frames_total / elapsed:.0f} frames/s, {elapsed:.1f} s including a durable close "
+          f"of {timings.close_seconds:.2f} s); "
+          f"append latency p50 {np.percentile(timings.latencies, 50) * 1e3:.1f} ms, "
+          f"p99 {np.percentile(timings.latencies, 99) * 1e3:.1f} ms; "
+          f"{on_disk / 2**30:.2f} GiB on disk with every level "
+          f"(ratio of level 0's raw bytes to that: {raw / max(on_disk, 1):.2f})")
+
+    group = check_store(args, pool)
+    if group is None:
+        return 1
+    title = (f"acquire-zarr {aqz.__version__}: {os.path.basename(os.path.abspath(args.output))}, "
+             f"{args.timepoints} x {CHANNELS} x {size} x {size} uint16, "
+             f"{raw / elapsed / 2**30:.2f} GiB/s from create to close ({elapsed:.1f} s)")
+    draw(args.png, group, timings, title, t=args.timepoints // 2)
+    print(f"picture: {os.path.abspath(args.png)}")
     return 0
 
 
