@@ -289,6 +289,17 @@ ArrayStream::finalize_shards()
     }
 }
 
+std::optional<std::string>
+ArrayStream::failure() const
+{
+    try {
+        errors_.rethrow();
+    } catch (const Error& e) {
+        return e.what();
+    }
+    return std::nullopt;
+}
+
 std::string
 ArrayStream::keep_stored()
 {
