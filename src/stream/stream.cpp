@@ -404,9 +404,7 @@ Stream::close_after_failure()
         try {
             kept += array->keep_stored();
         } catch (const Error& e) {
-            kept += cat("; ", name, " keeps nothing readable (its metadata cannot be "
-                                    "rewritten: ",
-                        e.what(), ")");
+            kept += cat("; what ", name, " keeps is unknown: ", e.what());
         }
     }
     try {
