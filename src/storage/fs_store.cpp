@@ -442,6 +442,9 @@ class FilesystemStore final : public Store
         }
         struct stat st{};
         if (::stat(name.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) {
+            if (const auto node = dirs_.removed_node_at_or_above(name)) {
+                fail_removed_node(*node); // `dir` is a node, removed
+            }
             fail(ZarrStatusCode_IOError, "cannot create directory '", name,
                  "': not a directory");
         }

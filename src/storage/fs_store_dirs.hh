@@ -68,8 +68,8 @@ class BoundedOrderedSet
 class StoreDirectories
 {
   public:
-    static constexpr size_t kKnownCapacity = 4096;
-    static constexpr size_t kUnsyncedCapacity = 1024;
+    static constexpr size_t kKnownCapacity = 1024;
+    static constexpr size_t kUnsyncedCapacity = 256;
 
     explicit StoreDirectories(std::string root,
                               size_t known_capacity = kKnownCapacity,
