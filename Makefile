@@ -67,7 +67,8 @@ PYTHON_ASAN_TESTS := tests/python/test_readback.py tests/python/test_python_api.
 	tests/python/test_settings_errors.py tests/python/test_multiscale.py \
 	tests/python/test_s3.py tests/python/test_live_and_crash.py \
 	tests/python/test_edges_read_back.py tests/python/test_small_chunks_in_shards.py \
-	tests/python/test_current_api.py tests/python/test_hcs.py
+	tests/python/test_current_api.py tests/python/test_hcs.py \
+	tests/python/test_many_array_faults.py
 
 test-sanitize: deps
 	for preset in asan tsan; do \

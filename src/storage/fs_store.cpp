@@ -1,6 +1,7 @@
 #include "fs_store.hh"
 
 #include "descriptor_budget.hh"
+#include "fs_store_dirs.hh"
 
 #include "../util/atomic_max.hh"
 #include "../util/error.hh"
@@ -11,12 +12,10 @@
 #include <fcntl.h>
 #include <filesystem>
 #include <fstream>
-#include <mutex>
 #include <sstream>
 #include <sys/stat.h>
 #include <sys/uio.h>
 #include <unistd.h>
-#include <unordered_set>
 
 namespace fs = std::filesystem;
 
@@ -33,6 +32,27 @@ fail_errno(const std::string& what, const fs::path& path, int err)
          path.string(),
          "': ",
          std::strerror(err));
+}
+
+[[noreturn]] void
+fail_removed_node(const std::string& node)
+{
+    fail(ZarrStatusCode_IOError, "the directory '", node,
+         "' was removed while the stream was writing to it; what was written there "
+         "before is lost");
+}
+
+/// As fail_errno, but a file that cannot be created or renamed because a
+/// node it belongs to (an array, a group) was removed says so.
+[[noreturn]] void
+fail_io(StoreDirectories& dirs, const std::string& what, const fs::path& path, int err)
+{
+    if (err == ENOENT) {
+        if (const auto node = dirs.removed_node_at_or_above(path.parent_path().string())) {
+            fail_removed_node(*node);
+        }
+    }
+    fail_errno(what, path, err);
 }
 
 /// A unique temporary name beside `path`, hidden from listings by its
@@ -61,11 +81,13 @@ class FileSink final
     /// Creates the temporary file at once (so that a name clash or a
     /// missing directory is reported by open_sink); its descriptors are
     /// then held within `budget`, closed while idle if others need them.
-    FileSink(fs::path path, bool sync_now, DescriptorBudget& budget)
+    /// The rename into place is recorded in `dirs`.
+    FileSink(fs::path path, bool sync_now, DescriptorBudget& budget, StoreDirectories& dirs)
       : path_(std::move(path))
       , tmp_(temporary_beside(path_))
       , sync_now_(sync_now)
       , budget_(budget)
+      , dirs_(dirs)
     {
         DescriptorBudget::Use use(budget_, *this);
     }
@@ -192,9 +214,10 @@ class FileSink final
             fail_errno("cannot close", path_, close_errno_);
         }
         if (::rename(tmp_.c_str(), path_.c_str()) != 0) {
-            fail_errno("cannot rename into place", path_, errno);
+            fail_io(dirs_, "cannot rename into place", path_, errno);
         }
         renamed_ = true;
+        dirs_.changed(path_.parent_path().string());
     }
 
   private:
@@ -213,7 +236,7 @@ class FileSink final
         const int create = created_ ? 0 : O_CREAT | O_EXCL;
         fd_ = ::open(tmp_.c_str(), O_WRONLY | O_CLOEXEC | create, 0644);
         if (fd_ < 0) {
-            fail_errno(created_ ? "cannot reopen" : "cannot create", path_, errno);
+            fail_io(dirs_, created_ ? "cannot reopen" : "cannot create", path_, errno);
         }
         created_ = true;
         if (!sync_now_ && direct_ok_.load()) {
@@ -244,6 +267,7 @@ class FileSink final
     fs::path tmp_;
     bool sync_now_;
     DescriptorBudget& budget_;
+    StoreDirectories& dirs_;
     int fd_ = -1;        // open while held within the budget
     int direct_fd_ = -1; // the same file opened with O_DIRECT, if possible
     bool created_ = false;
@@ -260,6 +284,7 @@ class FilesystemStore final : public Store
   public:
     explicit FilesystemStore(fs::path root)
       : root_(std::move(root))
+      , dirs_(root_.string())
     {
         make_dirs(root_);
         // Held open so that sync() reports write-back errors of every file
@@ -276,7 +301,7 @@ class FilesystemStore final : public Store
     {
         const fs::path path = root_ / key;
         make_dirs(path.parent_path());
-        return std::make_unique<FileSink>(path, false, budget_);
+        return std::make_unique<FileSink>(path, false, budget_, dirs_);
     }
 
     void put_atomic(const std::string& key, std::string_view data) override
@@ -285,9 +310,12 @@ class FilesystemStore final : public Store
         // target: a concurrent reader sees the old or the new document.
         const fs::path path = root_ / key;
         make_dirs(path.parent_path());
-        FileSink sink(path, true, budget_);
+        FileSink sink(path, true, budget_, dirs_);
         sink.write(0, reinterpret_cast<const uint8_t*>(data.data()), data.size());
         sink.finalize();
+        if (key.ends_with("zarr.json") || key.ends_with(".zarray") || key.ends_with(".zgroup")) {
+            dirs_.node_written(path.parent_path().string());
+        }
     }
 
     std::optional<std::string> get(const std::string& key) override
@@ -328,9 +356,7 @@ class FilesystemStore final : public Store
                  "': ",
                  ec.message());
         }
-        std::lock_guard lock(dirs_mutex_);
-        known_dirs_.clear();
-        known_dirs_.insert(root_.string());
+        dirs_.reset();
     }
 
     void erase_node(const std::string& key) override
@@ -342,12 +368,7 @@ class FilesystemStore final : public Store
             fail(ZarrStatusCode_IOError, "cannot delete '", node.string(), "': ",
                  ec.message());
         }
-        // Directories below it are gone: sync() must not look for them.
-        const std::string below = node.string() + "/";
-        std::lock_guard lock(dirs_mutex_);
-        std::erase_if(known_dirs_, [&](const std::string& dir) {
-            return dir == node.string() || dir.starts_with(below);
-        });
+        dirs_.forget_below(node.string()); // gone: nothing to sync there
     }
 
     void sync() override
@@ -356,23 +377,7 @@ class FilesystemStore final : public Store
         if (::syncfs(root_fd_) != 0) {
             fail_errno("cannot sync the filesystem holding", root_, errno);
         }
-        std::unordered_set<std::string> dirs;
-        {
-            std::lock_guard lock(dirs_mutex_);
-            dirs = known_dirs_;
-        }
-        for (const auto& dir : dirs) {
-            const int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-            if (fd < 0) {
-                fail_errno("cannot open directory", dir, errno);
-            }
-            const int rc = ::fsync(fd);
-            const int err = errno;
-            ::close(fd);
-            if (rc != 0 && err != EINVAL) { // some filesystems refuse dir fsync
-                fail_errno("cannot sync directory", dir, err);
-            }
-        }
+        dirs_.sync_all();
     }
 
     std::string describe(const std::string& key) const override
@@ -407,41 +412,61 @@ class FilesystemStore final : public Store
     void make_dirs(const fs::path& dir)
     {
         const std::string name = dir.string();
-        {
-            std::lock_guard lock(dirs_mutex_);
-            if (known_dirs_.contains(name)) {
-                return;
-            }
+        if (dirs_.known(name)) {
+            return;
+        }
+        if (root_fd_ < 0) {
+            create_root();
+            return;
         }
         check_root();
+        // One level at a time below the deepest node (array or group) that
+        // holds `dir`, never the node itself: a node removed under the
+        // stream stays removed, as the root does, instead of reappearing
+        // with only the files written after its removal.
+        const std::string base = dirs_.node_at_or_above(name).value_or(root_.string());
+        for (size_t end = base.size(); end < name.size();) {
+            end = std::min(name.find('/', end + 1), name.size());
+            const std::string part = name.substr(0, end);
+            if (::mkdir(part.c_str(), 0777) == 0 || errno == EEXIST) {
+                continue;
+            }
+            const int err = errno;
+            if (err == ENOENT) {
+                check_root();
+                if (const auto node = dirs_.removed_node_at_or_above(part)) {
+                    fail_removed_node(*node);
+                }
+            }
+            fail_errno("cannot create directory", part, err);
+        }
+        struct stat st{};
+        if (::stat(name.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) {
+            if (const auto node = dirs_.removed_node_at_or_above(name)) {
+                fail_removed_node(*node); // `dir` is a node, removed
+            }
+            fail(ZarrStatusCode_IOError, "cannot create directory '", name,
+                 "': not a directory");
+        }
+        // sync() also persists the entries that link it to the root.
+        dirs_.created(name);
+    }
+
+    void create_root()
+    {
         std::error_code ec;
-        fs::create_directories(dir, ec);
-        if (ec || !fs::is_directory(dir)) {
-            fail(ZarrStatusCode_IOError,
-                 "cannot create directory '",
-                 name,
-                 "': ",
+        fs::create_directories(root_, ec);
+        if (ec || !fs::is_directory(root_)) {
+            fail(ZarrStatusCode_IOError, "cannot create directory '", root_.string(), "': ",
                  ec ? ec.message() : std::string("not a directory"));
         }
-        std::lock_guard lock(dirs_mutex_);
-        // Remember this directory and its parents inside the store, so that
-        // sync() also persists the entries that link them.
-        for (fs::path p = dir; p.string().size() >= root_.string().size();
-             p = p.parent_path()) {
-            if (!known_dirs_.insert(p.string()).second) {
-                break;
-            }
-            if (p == p.parent_path()) {
-                break;
-            }
-        }
+        dirs_.created(root_.string());
     }
 
     const fs::path root_;
     int root_fd_ = -1;
     DescriptorBudget budget_{ DescriptorBudget::default_limit() };
-    std::mutex dirs_mutex_;
-    std::unordered_set<std::string> known_dirs_;
+    StoreDirectories dirs_; // bounded: a day-long stream makes many
 };
 
 } // namespace

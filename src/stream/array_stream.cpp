@@ -289,28 +289,57 @@ ArrayStream::finalize_shards()
     }
 }
 
+std::optional<std::string>
+ArrayStream::failure() const
+{
+    try {
+        errors_.rethrow();
+    } catch (const Error& e) {
+        return e.what();
+    }
+    return std::nullopt;
+}
+
 std::string
 ArrayStream::keep_stored()
 {
-    std::string kept;
-    const ArrayWriter& full = *writers_.front();
+    // Every level's metadata, the full resolution last; a level whose
+    // metadata cannot be rewritten (a full disk) keeps what it showed.
+    std::string unwritten; // why a rewrite failed, if one did
+    uint64_t stored = 0;
     for (size_t k = writers_.size(); k-- > 0;) {
-        const uint64_t stored = writers_[k]->write_metadata_of_stored_rows();
-        if (k == 0) {
-            const auto& append_dim = full.spec().dims[0];
-            kept = append_dim.size == 0 && stored == full.append_extent()
-                     ? cat("; '", store_.describe(full.spec().key), "' keeps all ", stored,
-                           " '", append_dim.name, "' indices appended")
-                   : append_dim.size == 0
-                     ? cat("; '", store_.describe(full.spec().key), "' keeps the first ",
-                           stored, " of the ", full.append_extent(), " '",
-                           append_dim.name, "' indices appended (all stored before the "
-                           "failure); the rest is lost")
-                     : cat("; in '", store_.describe(full.spec().key),
-                           "' what was not stored reads as the fill value (0)");
+        try {
+            stored = writers_[k]->write_metadata_of_stored_rows();
+        } catch (const Error& e) {
+            if (unwritten.empty()) {
+                unwritten = e.what();
+            }
+            stored = writers_[k]->published_extent();
         }
     }
-    return kept;
+    const ArrayWriter& full = *writers_.front();
+    const std::string path = store_.describe(full.spec().key);
+    const auto& append_dim = full.spec().dims[0];
+    const bool v2 = full.spec().version == ZarrVersion_2;
+    if (!unwritten.empty() &&
+        !store_.exists(join_key(full.spec().key, v2 ? ".zarray" : "zarr.json"))) {
+        return cat("; '", path, "' keeps nothing: ", unwritten);
+    }
+    const std::string why =
+      unwritten.empty()
+        ? std::string(" (all stored before the failure)")
+        : cat(" (what its metadata showed at the failure: rewriting it failed too: ",
+              unwritten, ")");
+    if (append_dim.size != 0) {
+        return cat("; in '", path, "' what was not stored reads as the fill value (0)",
+                   unwritten.empty() ? "" : why);
+    }
+    if (stored == full.append_extent() && unwritten.empty()) {
+        return cat("; '", path, "' keeps all ", stored, " '", append_dim.name,
+                   "' indices appended");
+    }
+    return cat("; '", path, "' keeps the first ", stored, " of the ", full.append_extent(),
+               " '", append_dim.name, "' indices appended", why, "; the rest is lost");
 }
 
 } // namespace zarr

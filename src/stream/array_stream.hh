@@ -76,6 +76,13 @@ class ArrayStream
     /// A failure is recorded, as by flush().
     void finalize_shards();
 
+    /// Throws this array's first failure, if any (its writes stop there;
+    /// the stream's other arrays go on).
+    void rethrow_failure() const { errors_.rethrow(); }
+
+    /// The message of this array's first failure, if any.
+    std::optional<std::string> failure() const;
+
     /// After a failure: rewrites each level's metadata to show only what
     /// was stored, and returns the text (to append to the error) that says
     /// what is kept. Throws if the metadata cannot be written.

@@ -105,7 +105,7 @@ Stream::Stream(const ZarrStreamSettings* settings)
             planes.back().push_back(ArrayWriter::plane_plan(level));
         }
     }
-    pool_ = std::make_unique<ThreadPool>(shared_pool_config(plan_, planes), errors_);
+    pool_ = std::make_unique<ThreadPool>(shared_pool_config(plan_, planes), pool_errors_);
 
     // Only now, with the settings checked and the threads started, is the
     // store touched (and, with overwrite, emptied).
@@ -292,12 +292,17 @@ Stream::append(const char* key, const uint8_t* data, size_t n, size_t& accepted)
 {
     accepted = 0;
     check_open();
-    errors_.rethrow();
+    // One array's failure refuses that array's appends only: the others
+    // write to their own files and go on (close reports the failure).
+    ArrayStream& target = array(key);
+    pool_errors_.rethrow();
+    target.rethrow_failure();
     if (n == 0) {
         return;
     }
-    array(key).append(data, n, accepted, plan_.from_arrays);
-    errors_.rethrow();
+    target.append(data, n, accepted, plan_.from_arrays);
+    pool_errors_.rethrow();
+    target.rethrow_failure();
 }
 
 void
@@ -407,22 +412,35 @@ void
 Stream::close_after_failure()
 {
     // Show readers only what was stored before the failure, make that
-    // durable, and say in the error what is kept.
-    std::string kept;
-    try {
-        for (const auto& [key, array] : arrays_) {
-            kept += array->keep_stored();
-        }
-        store_->sync();
-    } catch (const Error& e) {
-        kept = cat("; the metadata could not be rewritten either: ", e.what());
-    }
+    // durable, and say in the error what each array keeps (and why, for
+    // an array that failed otherwise than the first).
+    std::string first;
+    ZarrStatusCode code = ZarrStatusCode_InternalError;
     try {
         errors_.rethrow();
     } catch (const Error& e) {
-        throw Error(e.code(), e.what() + kept);
+        first = e.what();
+        code = e.code();
     }
-    throw Error(ZarrStatusCode_InternalError, "close_after_failure() without a failure");
+    std::string kept;
+    for (const auto& [key, array] : arrays_) {
+        const std::string name = key.empty() ? std::string("the root array") : cat("'", key, "'");
+        const auto own = array->failure();
+        if (own && *own != first) {
+            kept += cat("; ", name, " failed too: ", *own);
+        }
+        try {
+            kept += array->keep_stored();
+        } catch (const Error& e) {
+            kept += cat("; what ", name, " keeps is unknown: ", e.what());
+        }
+    }
+    try {
+        store_->sync();
+    } catch (const Error& e) {
+        kept += cat("; what is kept may not be durable: ", e.what());
+    }
+    throw Error(code, first + kept);
 }
 
 } // namespace zarr

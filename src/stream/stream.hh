@@ -65,7 +65,10 @@ class Stream
 
     StreamPlan plan_;
     std::unique_ptr<storage::Store> store_;
-    FirstError errors_;
+    FirstError errors_; // the first failure of any array, or of the pool
+    /// Failures of jobs that belong to no array (recorded in errors_ too):
+    /// they stop every array.
+    FirstError pool_errors_{ &errors_ };
     BufferPoolRegistry buffers_; // the arrays' buffer pools
     std::map<std::string, std::unique_ptr<ArrayStream>> arrays_; // by output key
     /// Every group the stream wrote, with the top-level attribute keys of

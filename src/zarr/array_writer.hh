@@ -90,6 +90,7 @@ class ArrayWriter
     /// would show lost frames as fill values). Returns that extent (for a
     /// bounded array, its size: its metadata never changes).
     uint64_t write_metadata_of_stored_rows() { return extent_.write_metadata_of_stored_rows(); }
+    uint64_t published_extent() { return extent_.published_extent(); }
 
   private:
     ArraySpec spec_;

@@ -71,9 +71,10 @@ ExtentTracker::write_metadata_of_stored_rows()
     if (!geometry_.unbounded()) {
         return append_extent();
     }
-    published_extent_ = stored_extent();
-    write_array_metadata(store_, spec_, published_extent_);
-    return published_extent_;
+    const uint64_t extent = stored_extent();
+    write_array_metadata(store_, spec_, extent);
+    published_extent_ = extent; // only once written: a failure leaves the last
+    return extent;
 }
 
 uint64_t

@@ -51,6 +51,14 @@ class ExtentTracker
     /// were all stored; returns it (for a bounded array, its size).
     uint64_t write_metadata_of_stored_rows();
 
+    /// The extent of the append dimension that the metadata in the store
+    /// shows (unbounded arrays).
+    uint64_t published_extent()
+    {
+        std::lock_guard lock(mutex_);
+        return published_extent_;
+    }
+
   private:
     /// The extent whose rows are all stored (mutex_ held).
     uint64_t stored_extent() const;

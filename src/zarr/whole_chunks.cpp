@@ -153,9 +153,13 @@ WholeChunks::submit_chunks(uint64_t base)
         const uint64_t bytes = batch->size() * chunk_bytes;
         c_.pool.submit(
           [this, batch = std::move(batch)] {
-              for (auto& done : *batch) {
-                  write_chunk(done.coords, done.chunk);
-                  done.chunk = Buffer(); // back to the pool at once
+              try {
+                  for (auto& done : *batch) {
+                      write_chunk(done.coords, done.chunk);
+                      done.chunk = Buffer(); // back to the pool at once
+                  }
+              } catch (...) {
+                  c_.errors.record_current(); // this array's: the others go on
               }
           },
           static_cast<size_t>(bytes));
