@@ -14,13 +14,14 @@ libz, ...).
     elfdeps.py bundle LIBDIR FILE... copy the libraries FILE loads that are
                                      not on the allow-list into LIBDIR, and
                                      give FILE and the copies RUNPATH $ORIGIN
-    elfdeps.py policy FILE...        print the manylinux policy the files'
-                                     glibc symbol versions need
+    elfdeps.py policy FILE...        print the oldest manylinux policy that
+                                     allows the files' symbol versions
 """
 from __future__ import annotations
 
 import importlib.resources
 import json
+import platform
 import re
 import shutil
 import subprocess
@@ -107,20 +108,29 @@ def bundle(libdir: Path, files: list[Path]) -> int:
     return 0
 
 
-def needed_glibc(files: list[Path]) -> tuple[int, int]:
-    versions = [(2, 17)]
+def version_references(files: list[Path]) -> set[tuple[str, str]]:
+    """(prefix, version) of every symbol version the files require, e.g.
+    ("GLIBCXX", "3.4.30"), from objdump's Version References."""
+    refs = set()
     for elf in files:
-        out = subprocess.run(["objdump", "-T", str(elf)], check=True, capture_output=True,
+        out = subprocess.run(["objdump", "-p", str(elf)], check=True, capture_output=True,
                              text=True).stdout
-        versions += [(int(a), int(b)) for a, b in re.findall(r"GLIBC_(\d+)\.(\d+)", out)]
-    return max(versions)
+        refs |= set(re.findall(r"\s([A-Z]+)_([0-9][0-9.]*|FLOAT128|TM_1)$", out, re.M))
+    return refs
 
 
 def policy(files: list[Path]) -> int:
-    need = needed_glibc(files)
-    names = sorted((p["name"] for p in policies() if p["name"] != "linux"), key=glibc)
-    print(next(n for n in names if glibc(n) >= need))
-    return 0
+    """The oldest manylinux policy whose symbol versions cover the files'
+    (the rule auditwheel applies to a wheel)."""
+    refs = version_references(files)
+    arch = platform.machine()
+    for p in sorted((p for p in policies() if p["name"] != "linux"), key=lambda p: glibc(p["name"])):
+        allowed = p["symbol_versions"].get(arch, {})
+        if all(version in allowed[prefix] for prefix, version in refs if prefix in allowed):
+            print(p["name"])
+            return 0
+    print(f"no manylinux policy covers {sorted(refs)}", file=sys.stderr)
+    return 1
 
 
 def main(argv: list[str]) -> int:
