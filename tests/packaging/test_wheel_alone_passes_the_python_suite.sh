@@ -13,7 +13,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/../.." && pwd)
 venv=$1
 shift
-check_py=$(realpath "${CHECK_PYTHON:-$repo/.venv/bin/python}")
+check_py=${CHECK_PYTHON:-$repo/.venv/bin/python} # (a venv: not resolved to its base)
 wheels=("$repo"/dist/acquire_zarr-*.whl)
 [ ${#wheels[@]} -eq 1 ] || { echo "expected one wheel in dist/, found: ${wheels[*]}" >&2; exit 1; }
 wheel=${wheels[0]}
