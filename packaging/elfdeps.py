@@ -8,9 +8,10 @@ rule: every library the program loads resolves either inside the bundle or to
 a library that every manylinux system provides (glibc's, libstdc++, libgcc_s,
 libz, ...).
 
-    elfdeps.py check ROOT FILE...    fail unless every library FILE loads
-                                     (ldd, transitively) lies under ROOT or
-                                     is on the allow-list
+    elfdeps.py check ROOT[:ROOT...] FILE...
+                                     fail unless every library FILE loads
+                                     (ldd, transitively) lies under a ROOT
+                                     or is on the allow-list
     elfdeps.py bundle LIBDIR FILE... copy the libraries FILE loads that are
                                      not on the allow-list into LIBDIR, and
                                      give FILE and the copies RUNPATH $ORIGIN
@@ -63,29 +64,30 @@ def loaded(elf: Path) -> dict[str, str | None]:
     return libs
 
 
-def outsiders(elf: Path, root: Path | None) -> dict[str, str | None]:
-    """The libraries elf loads that are neither under root nor allowed."""
+def outsiders(elf: Path, roots: list[Path]) -> dict[str, str | None]:
+    """The libraries elf loads that are neither under a root nor allowed."""
     allowed = allow_list()
     bad = {}
     for name, path in loaded(elf).items():
         if LOADER.match(name) or (name in allowed and path):
             continue
-        if path and root and Path(path).resolve().is_relative_to(root.resolve()):
+        if path and any(Path(path).resolve().is_relative_to(r.resolve()) for r in roots):
             continue
         bad[name] = path
     return bad
 
 
-def check(root: Path, files: list[Path]) -> int:
+def check(roots: list[Path], files: list[Path]) -> int:
     failed = False
+    inside = " or ".join(str(r) for r in roots)
     for elf in files:
-        bad = outsiders(elf, root)
+        bad = outsiders(elf, roots)
         for name, path in bad.items():
             print(f"{elf}: loads {name} from {path or 'nowhere (not found)'}, "
-                  f"outside {root} and not on the manylinux allow-list", file=sys.stderr)
+                  f"outside {inside} and not on the manylinux allow-list", file=sys.stderr)
         failed |= bool(bad)
         if not bad:
-            print(f"{elf}: every library resolves inside {root} or to the manylinux allow-list")
+            print(f"{elf}: every library resolves inside {inside} or to the manylinux allow-list")
     return 1 if failed else 0
 
 
@@ -95,7 +97,7 @@ def set_origin_rpath(elf: Path) -> None:
 
 def bundle(libdir: Path, files: list[Path]) -> int:
     for elf in files:
-        for name, path in outsiders(elf, libdir).items():
+        for name, path in outsiders(elf, [libdir]).items():
             if path is None:
                 print(f"{elf}: {name} not found, cannot bundle it", file=sys.stderr)
                 return 1
@@ -139,8 +141,10 @@ def main(argv: list[str]) -> int:
         return 2
     if argv[0] == "policy":
         return policy([Path(a) for a in argv[1:]])
-    target, files = Path(argv[1]), [Path(a) for a in argv[2:]]
-    return check(target, files) if argv[0] == "check" else bundle(target, files)
+    files = [Path(a) for a in argv[2:]]
+    if argv[0] == "check":
+        return check([Path(r) for r in argv[1].split(":")], files)
+    return bundle(Path(argv[1]), files)
 
 
 if __name__ == "__main__":

@@ -20,6 +20,14 @@ prefix=$(echo "$work"/unpacked/acquire-zarr-*)
 echo "== ldd: libacquire_zarr and what it bundles"
 "$py" "$here/../../packaging/elfdeps.py" check "$prefix" "$prefix"/lib/*.so.*
 
+# The same check refuses the system's libcurl, which loads some 30 libraries
+# from /usr/lib (so a pass above is not the check passing everything).
+system_curl=$(cc -print-file-name=libcurl.so)
+if "$py" "$here/../../packaging/elfdeps.py" check "$prefix" "$system_curl" >/dev/null 2>&1; then
+  echo "FAILED: the ldd check accepted $system_curl" >&2
+  exit 1
+fi
+
 echo "== find_package(acquire-zarr) from the tarball"
 # Only the tarball's prefix: no system package directory is searched.
 cmake -S "$here/consumer" -B "$work/cmake-build" -G Ninja -DCMAKE_BUILD_TYPE=Release \

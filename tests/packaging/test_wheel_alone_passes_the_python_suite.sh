@@ -40,7 +40,8 @@ esac
 
 echo "== ldd: the extension and the libraries bundled with it"
 site=$(dirname "$pkg")
-"$check_py" "$repo/packaging/elfdeps.py" check "$site" "$pkg"/_core*.so "$site"/acquire_zarr.libs/*
+"$check_py" "$repo/packaging/elfdeps.py" check "$pkg:$site/acquire_zarr.libs" \
+  "$pkg"/_core*.so "$site"/acquire_zarr.libs/*
 
 echo "== the Python test suite against the installed wheel"
 bin/python -m pytest -q -p no:cacheprovider -c "$repo/pyproject.toml" --rootdir "$repo" \
