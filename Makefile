@@ -114,10 +114,10 @@ test: test-cpp test-sanitize test-fuzz test-packaging
 
 # --- Packaging: what users install, and CI's proof that it installs alone ---
 # make wheel: dist/acquire_zarr-<v>.tar.gz (sdist) and the wheel, built in
-# place (build/py-<tag>, incremental), then `auditwheel repair`: every library
+# build/wheel-build (incremental), then `auditwheel repair`: every library
 # the extension loads that is not on the manylinux allow-list is copied into
 # the wheel (acquire_zarr.libs/) and relocated, and the wheel is tagged with
-# the oldest manylinux policy its glibc symbol versions allow.
+# the oldest manylinux policy its symbol versions allow.
 # Both link libcurl and OpenSSL statically: a libcurl for HTTP(S) alone
 # (packaging/build_curl.sh), where Debian's would bring some 30 libraries.
 WHEEL_BUILD := build/wheel-build
@@ -133,7 +133,9 @@ curl-static: deps
 
 wheel: deps curl-static
 	rm -rf $(WHEEL_RAW) dist/acquire_zarr-*
-	$(VENV_PATH) $(PY) -m build --sdist --no-isolation --outdir dist . >/dev/null 2>&1
+	mkdir -p build
+	$(VENV_PATH) $(PY) -m build --sdist --no-isolation --outdir dist . >build/sdist.log 2>&1 \
+	  || { cat build/sdist.log; exit 1; }
 	$(VENV_PATH) $(PY) -m pip wheel -q --no-build-isolation --no-deps --wheel-dir $(WHEEL_RAW) \
 	  --config-settings=build-dir=$(WHEEL_BUILD) \
 	  $(foreach d,$(WHEEL_DEFINES),--config-settings=cmake.define.$(d)) .
@@ -143,7 +145,7 @@ wheel: deps curl-static
 
 # make dist-c: dist/acquire-zarr-<v>-<manylinux policy>_<arch>.tar.gz with
 # lib/libacquire_zarr.so* (the libraries it loads beside it, RUNPATH
-# $$ORIGIN), include/, lib/cmake/acquire-zarr/ and lib/pkgconfig/, installed
+# $ORIGIN), include/, lib/cmake/acquire-zarr/ and lib/pkgconfig/, installed
 # from the wheel's build (one Release build serves both; packaging/dist_c.sh).
 dist-c: wheel
 	$(VENV_PATH) PYTHON=$(CURDIR)/$(PY) packaging/dist_c.sh $(WHEEL_BUILD) dist
