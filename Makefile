@@ -15,7 +15,9 @@ BUILD_DIR ?= build/test
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-APT_PACKAGES := build-essential pkg-config libblosc-dev libzstd-dev nlohmann-json3-dev \
+# dpkg-dev (which build-essential also brings): dpkg-source unpacks Debian's
+# curl source for packaging/build_curl.sh.
+APT_PACKAGES := build-essential dpkg-dev pkg-config libblosc-dev libzstd-dev nlohmann-json3-dev \
 	libcurl4-openssl-dev libssl-dev libpugixml-dev libinih-dev \
 	libgtest-dev googletest clang libclang-rt-14-dev
 PY_PACKAGES := pip numpy pyyaml pytest zarr tensorstore ome-zarr-models ome-zarr \

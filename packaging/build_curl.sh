@@ -47,7 +47,9 @@ Dir::State::Lists "$apt_dir/lists";
 Dir::Cache "$apt_dir/cache";
 EOF
 export APT_CONFIG=$apt_dir/apt.conf
-apt-get update -qq
+# A third-party source without deb-src (or offline) makes update fail while
+# Debian's own indexes arrived; apt-get source below says if curl is missing.
+apt-get update -qq || echo "build_curl.sh: apt-get update reported errors; trying apt-get source anyway" >&2
 version=$(dpkg-query -W -f '${source:Version}' libcurl4-openssl-dev 2>/dev/null || true)
 rm -rf "$work/src"/*
 (cd "$work/src" && apt-get source -qq --download-only "curl${version:+=$version}" 2>/dev/null \
