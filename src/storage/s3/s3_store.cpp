@@ -38,9 +38,11 @@ class S3Store final : public Store
     void put_parts(const std::string& key,
                    std::span<const std::span<const uint8_t>> parts) override
     {
+        // All the bytes are here: one PutObject up to s3::kMaxSinglePut
+        // (docs/s3.md), a multipart upload beyond.
         const size_t n = total_bytes(parts);
-        if (n > part_size_) {
-            Store::put_parts(key, parts); // a multipart upload
+        if (n > s3::kMaxSinglePut) {
+            Store::put_parts(key, parts);
             return;
         }
         // One PutObject, which takes one body.
