@@ -1,9 +1,10 @@
 // The S3 store against a real server (ctest runs it through
 // tests/s3/s3server.py, which starts SeaweedFS and sets the
 // ACQUIRE_ZARR_TEST_S3_* variables): which request kind writes a whole
-// object (docs/s3.md, "One PutObject or a multipart upload"). The request
-// kind shows in the object's ETag: a PutObject's is the MD5 of the bytes, a
-// multipart upload's ends in "-<number of parts>".
+// object (docs/s3.md, "One PutObject or a multipart upload"), and
+// virtual-host addressing. The request kind shows in the object's ETag: a
+// PutObject's is the MD5 of the bytes, a multipart upload's ends in
+// "-<number of parts>".
 #include "storage/open_store.hh"
 #include "storage/s3/client.hh"
 #include "storage/s3/multipart_sink.hh"
@@ -39,14 +40,16 @@ class S3Store : public testing::Test
         }
     }
 
-    S3StoreConfig config() const
+    S3StoreConfig config(bool virtual_host = false) const
     {
         S3StoreConfig c;
-        c.endpoint = env("ACQUIRE_ZARR_TEST_S3_ENDPOINT");
+        c.endpoint = env(virtual_host ? "ACQUIRE_ZARR_TEST_S3_VIRTUAL_HOST_ENDPOINT"
+                                      : "ACQUIRE_ZARR_TEST_S3_ENDPOINT");
         c.bucket = env("ACQUIRE_ZARR_TEST_S3_BUCKET");
         c.region = env("ACQUIRE_ZARR_TEST_S3_REGION");
         c.prefix = "az-s3-store-" + std::to_string(::getpid()) + "/" +
                    testing::UnitTest::GetInstance()->current_test_info()->name();
+        c.virtual_host = virtual_host;
         return c;
     }
 
@@ -137,6 +140,43 @@ TEST_F(S3Store, ShardWrittenAsItFillsStreamsAsAMultipartUpload)
     ASSERT_TRUE(back.has_value());
     EXPECT_EQ(*back, std::string(data.begin(), data.end()));
     EXPECT_TRUE(multipart_etag(etag(c, "c/0")));
+}
+
+TEST_F(S3Store, VirtualHostAddressingWritesUnderTheBucketNamedInTheHost)
+{
+    const auto c = config(true);
+    auto store = open_store(c, true);
+    const auto small = random_bytes(1000);
+    const auto large = random_bytes(c.part_size + 1000);
+    put_in_three(*store, "a", small);
+    auto sink = store->open_sink("b"); // several parts
+    sink->write(0, large.data(), large.size());
+    sink->finalize();
+    store->put_atomic("zarr.json", "{}");
+    EXPECT_EQ(store->get("a"), std::string(small.begin(), small.end()));
+    EXPECT_EQ(store->get("b"), std::string(large.begin(), large.end()));
+    EXPECT_TRUE(store->exists("zarr.json"));
+    EXPECT_FALSE(store->exists("missing"));
+    // Path-style requests find the objects in the bucket, under the prefix:
+    // the server took the bucket from the host name, not from the path.
+    EXPECT_FALSE(multipart_etag(etag(c, "a")));
+    EXPECT_TRUE(multipart_etag(etag(c, "b")));
+    store->clear();
+    EXPECT_FALSE(store->exists("a"));
+}
+
+TEST_F(S3Store, VirtualHostAddressingNamesAMissingBucket)
+{
+    auto c = config(true);
+    c.bucket = "no-such-bucket-" + std::to_string(::getpid());
+    try {
+        open_store(c, false);
+        FAIL() << "opened a store in a missing bucket";
+    } catch (const zarr::Error& e) {
+        EXPECT_EQ(e.code(), ZarrStatusCode_InvalidSettings);
+        EXPECT_NE(std::string(e.what()).find("'" + c.bucket + "'"), std::string::npos)
+          << e.what();
+    }
 }
 
 } // namespace

@@ -245,6 +245,7 @@ make_s3_store(const S3StoreConfig& config)
     cc.endpoint = config.endpoint;
     cc.bucket = config.bucket;
     cc.region = config.region.empty() ? s3::kDefaultRegion : config.region;
+    cc.virtual_host = config.virtual_host;
     cc.credentials = s3::find_credentials();
     const size_t part = std::max(s3::kMinPartSize, config.part_size);
     return std::make_unique<S3Store>(std::move(cc), config.prefix, part);
