@@ -123,6 +123,19 @@ extern "C"
         ZarrDownsamplingMethodCount
     } ZarrDownsamplingMethod;
 
+    /** How requests name the bucket (docs/s3.md): in the path,
+     *  <endpoint>/<bucket>/<key> (the default, which every S3-compatible
+     *  server takes), or in the host name, <bucket>.<endpoint host>/<key>,
+     *  for endpoints that require it. Virtual-host addressing needs a bucket
+     *  name that is a DNS label (no '.' or '_') and an endpoint that is a
+     *  host name, not an IP address. */
+    typedef enum
+    {
+        ZarrS3AddressingStyle_Path = 0,
+        ZarrS3AddressingStyle_VirtualHost,
+        ZarrS3AddressingStyleCount
+    } ZarrS3AddressingStyle;
+
     /** Where an S3-compatible object store lives. With these settings the
      *  stream writes to s3://bucket_name/<store_path>/... */
     typedef struct
@@ -267,6 +280,11 @@ extern "C"
         uint32_t max_levels;
         /** Seed-era single array: as ZarrArraySettings's field. */
         const size_t* storage_dimension_order;
+
+        /** With s3_settings: how requests name the bucket. Here rather than
+         *  in ZarrS3Settings, whose size is not versioned (an old binary's
+         *  ZarrS3Settings ends before a new field). Extension, since 0.2.0. */
+        ZarrS3AddressingStyle s3_addressing_style;
     } ZarrStreamSettings;
 
     /** Size of the ZarrStreamSettings of the 0.1 headers (up to

@@ -30,6 +30,9 @@ CSettings::CSettings(const py::dict& plan)
         s3_.bucket_name = text(s3["bucket_name"]);
         s3_.region = text(s3["region"]);
         settings_.s3_settings = &s3_;
+        settings_.s3_addressing_style = s3["virtual_host"].cast<bool>()
+                                          ? ZarrS3AddressingStyle_VirtualHost
+                                          : ZarrS3AddressingStyle_Path;
     }
     settings_.compression_settings = compression(plan["compression"]);
     dimensions(plan["dimensions"], &settings_.dimensions,

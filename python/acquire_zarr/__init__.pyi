@@ -114,7 +114,9 @@ class S3Settings:
     endpoint: str
     bucket_name: str
     region: Optional[str]
-    def __init__(self, endpoint: str = "", bucket_name: str = "", region: Optional[str] = None) -> None: ...
+    addressing_style: str  # "path" or "virtual"
+    def __init__(self, endpoint: str = "", bucket_name: str = "", region: Optional[str] = None,
+                 addressing_style: str = "path") -> None: ...
 
 class ArraySettings:
     """One array of a stream, at ``output_key`` (None or "": the store root):

@@ -156,6 +156,8 @@ def to_dict(s: StreamSettings) -> dict:
         out["s3"] = {"endpoint": s.s3.endpoint, "bucket_name": s.s3.bucket_name}
         if s.s3.region is not None:
             out["s3"]["region"] = s.s3.region
+        if s.s3.addressing_style != "path":
+            out["s3"]["addressing_style"] = s.s3.addressing_style
     if s.custom_metadata is not None:
         out["custom_metadata"] = s.custom_metadata
     if _uses_seed_fields(s):
@@ -383,6 +385,14 @@ _TOP = ("version", "store_path", "zarr_version", "overwrite", "max_threads", "s3
         "plates")
 
 
+def _addressing_style(s3n: _Node) -> str:
+    style = s3n.get("addressing_style", "str", "path")
+    if style not in ("path", "virtual"):
+        raise InvalidSettingsError(
+            f"s3.addressing_style is {style!r}: expected 'path' or 'virtual'")
+    return style
+
+
 def from_dict(data: Any) -> StreamSettings:
     n = _Node("", data, _TOP, {"hcs_plates": "plates"})
     schema = n.get("version", "int", SCHEMA_VERSION)
@@ -392,10 +402,12 @@ def from_dict(data: Any) -> StreamSettings:
             f"{', '.join(map(str, _SCHEMA_VERSIONS))} (the Zarr format goes in zarr_version)")
     s3 = None
     if n.has("s3"):
-        s3n = _Node("s3", n.data["s3"], ("endpoint", "bucket_name", "region"))
+        s3n = _Node("s3", n.data["s3"],
+                    ("endpoint", "bucket_name", "region", "addressing_style"))
         s3 = S3Settings(endpoint=s3n.get("endpoint", "str", ""),
                         bucket_name=s3n.get("bucket_name", "str", ""),
-                        region=s3n.get("region", "str"))
+                        region=s3n.get("region", "str"),
+                        addressing_style=_addressing_style(s3n))
     zarr_version = n.get("zarr_version", "int", int(ZarrVersion.V3))
     if zarr_version not in (2, 3):
         raise InvalidSettingsError(f"zarr_version is {zarr_version}: expected 2 or 3")

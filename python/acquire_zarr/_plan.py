@@ -128,7 +128,8 @@ def _plate_plan(field: str, p: Plate) -> Plan:
 def _s3(s3: Optional[S3Settings]) -> Optional[Plan]:
     if s3 is None:
         return None
-    return {"endpoint": s3.endpoint, "bucket_name": s3.bucket_name, "region": s3.region}
+    return {"endpoint": s3.endpoint, "bucket_name": s3.bucket_name, "region": s3.region,
+            "virtual_host": s3.addressing_style == "virtual"}
 
 
 def stream_plan(s: Any) -> Plan:

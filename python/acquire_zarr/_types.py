@@ -288,21 +288,26 @@ class CompressionSettings(_Settings):
 
 
 class S3Settings(_Settings):
-    """An S3-compatible object store: endpoint URL, bucket, optional region."""
+    """An S3-compatible object store: endpoint URL, bucket, optional region.
+    ``addressing_style`` is "path" (``<endpoint>/<bucket>/<key>``, the
+    default) or "virtual" (``<bucket>.<endpoint host>/<key>``, for endpoints
+    that require it; docs/s3.md)."""
 
-    _fields = ("endpoint", "bucket_name", "region")
+    _fields = ("endpoint", "bucket_name", "region", "addressing_style")
 
     def __init__(
         self,
         endpoint: str = "",
         bucket_name: str = "",
         region: Optional[str] = None,
+        addressing_style: str = "path",
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
         self.endpoint = endpoint
         self.bucket_name = bucket_name
         self.region = region
+        self.addressing_style = addressing_style
 
     def __setattr__(self, name: str, value: Any) -> None:
         if name in ("endpoint", "bucket_name"):
@@ -310,6 +315,10 @@ class S3Settings(_Settings):
                 raise TypeError(f"S3Settings.{name} must be a string, got {value!r}")
         elif name == "region":
             value = _optional_str("S3Settings.region", value)
+        elif name == "addressing_style":
+            if value not in ("path", "virtual"):
+                raise ValueError(
+                    f"S3Settings.addressing_style is {value!r}: expected 'path' or 'virtual'")
         else:
             raise AttributeError(f"S3Settings has no attribute {name!r}")
         object.__setattr__(self, name, value)

@@ -177,6 +177,25 @@ s3_prefix_from(const ZarrStreamSettings& s)
     throw Error(ZarrStatusCode_InternalError, "unknown storage::s3::PrefixProblem");
 }
 
+/// Whether requests name the bucket in the host name; refuses an unknown
+/// style, and a bucket or endpoint that cannot be one (docs/s3.md).
+bool
+s3_virtual_host_from(ZarrS3AddressingStyle style, const storage::S3StoreConfig& config)
+{
+    if (style == ZarrS3AddressingStyle_Path) {
+        return false;
+    }
+    if (style != ZarrS3AddressingStyle_VirtualHost) {
+        invalid(cat("s3_addressing_style is ", static_cast<int>(style),
+                    ": expected ZarrS3AddressingStyle_Path (0) or _VirtualHost (1)"));
+    }
+    if (const auto why = storage::s3::virtual_host_problem(config.bucket, config.endpoint);
+        !why.empty()) {
+        invalid(cat("s3_addressing_style is virtual-host: ", why));
+    }
+    return true;
+}
+
 storage::S3StoreConfig
 s3_config_from(const ZarrS3Settings& s3, const ZarrStreamSettings& s)
 {
@@ -197,6 +216,7 @@ s3_config_from(const ZarrS3Settings& s3, const ZarrStreamSettings& s)
         invalid(cat("s3_settings.region is ", quoted(s3.region), ": ", why));
     }
     config.prefix = s3_prefix_from(s);
+    config.virtual_host = s3_virtual_host_from(s.s3_addressing_style, config);
     return config;
 }
 

@@ -71,6 +71,19 @@ claim(std::atomic<uint64_t>& end, uint64_t n, size_t align)
     return offset;
 }
 
+/// A shard's index as stored: (offset, nbytes) per inner chunk, little
+/// endian, then their CRC32C.
+std::vector<uint8_t>
+encode_index(const std::vector<uint64_t>& entries)
+{
+    std::vector<uint8_t> index(8 * entries.size() + 4);
+    for (size_t i = 0; i < entries.size(); ++i) {
+        store_le64(index.data() + 8 * i, entries[i]);
+    }
+    store_le32(index.data() + 8 * entries.size(), codec::crc32c(index.data(), 8 * entries.size()));
+    return index;
+}
+
 class ShardWriter;
 
 /// An uncompressed chunk at its fixed place in its shard: the chunks inside
@@ -148,6 +161,12 @@ class ShardWriter final : public ChunkSink
     }
 
   private:
+    /// Writes the shard that holds only the chunk at `coords` (its bytes:
+    /// `parts`), with its index, as one whole object.
+    void store_whole_shard(const std::vector<uint64_t>& coords,
+                           const std::vector<uint64_t>& shard_coords,
+                           std::span<const std::span<const uint8_t>> parts,
+                           size_t n);
     /// Copies a small chunk (the first `n` bytes of `parts`) into its
     /// shard's pack; hands the pack to the I/O threads when full or when
     /// this was the shard's last chunk.
@@ -191,6 +210,17 @@ ShardWriter::store(const std::vector<uint64_t>& coords,
     // The bytes of the chunk: the first n of the buffers, back to back.
     std::vector<std::span<const uint8_t>>& parts = first_bytes(buffers, n);
 
+    // A shard of one chunk is whole once that chunk is: where objects are
+    // written front to back (S3), the store gets it whole and picks one
+    // PutObject or a multipart upload by its size (docs/s3.md).
+    if (!c_.store.writes_in_place()) {
+        const auto shard_coords = shard_of(coords);
+        if (c_.geometry.chunks_expected_in_shard(shard_coords) == 1) {
+            store_whole_shard(coords, shard_coords, parts, n);
+            return;
+        }
+    }
+
     auto shard = shard_for(shard_of(coords));
     if (packs_ && n < kMinDirectChunk) {
         pack_chunk(coords, shard, parts, n);
@@ -228,6 +258,24 @@ ShardWriter::store(const std::vector<uint64_t>& coords,
     if (packs_ && ++shard->arrived == shard->expected) {
         write_open_pack(shard); // the shard's last chunk: its small ones too
     }
+}
+
+void
+ShardWriter::store_whole_shard(const std::vector<uint64_t>& coords,
+                               const std::vector<uint64_t>& shard_coords,
+                               std::span<const std::span<const uint8_t>> parts,
+                               size_t n)
+{
+    const auto& g = c_.geometry;
+    std::vector<uint64_t> entries(2 * g.chunks_per_shard(), std::numeric_limits<uint64_t>::max());
+    const uint64_t at = g.index_in_shard(coords);
+    entries[2 * at] = 0;
+    entries[2 * at + 1] = n;
+    const std::vector<uint8_t> index = encode_index(entries);
+    std::vector<std::span<const uint8_t>> whole(parts.begin(), parts.end());
+    whole.emplace_back(index);
+    c_.store.put_parts(chunk_key(c_.spec.key, g.stored(shard_coords), true), whole);
+    c_.extent.object_stored(shard_coords[0]);
 }
 
 void
@@ -369,12 +417,7 @@ ShardWriter::shard_for(const std::vector<uint64_t>& coords)
 void
 ShardWriter::finish_shard(Shard& shard)
 {
-    const size_t n_entries = shard.index.size();
-    std::vector<uint8_t> index(8 * n_entries + 4);
-    for (size_t i = 0; i < n_entries; ++i) {
-        store_le64(index.data() + 8 * i, shard.index[i]);
-    }
-    store_le32(index.data() + 8 * n_entries, codec::crc32c(index.data(), 8 * n_entries));
+    const std::vector<uint8_t> index = encode_index(shard.index);
     std::shared_ptr<Shard> keep_alive;
     {
         std::lock_guard lock(shards_mutex_);

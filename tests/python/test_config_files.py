@@ -34,7 +34,8 @@ def full_current_settings() -> aqz.StreamSettings:
                       aqz.Acquisition(id=4)])
     return aqz.StreamSettings(
         store_path="/data/out.zarr", s3=aqz.S3Settings(endpoint="http://s3:9000",
-                                                       bucket_name="bucket", region="eu-west-1"),
+                                                       bucket_name="bucket", region="eu-west-1",
+                                                       addressing_style="virtual"),
         version=aqz.ZarrVersion.V2, max_threads=5, overwrite=True,
         custom_metadata='{"operator": "me", "n": [1, 2]}',
         arrays=[
@@ -287,6 +288,8 @@ def test_hcs_plates_is_read_as_an_alias_of_plates():
     (lambda d: d.update(version=3), "version is 3: the config schema versions read are 1, 2"),
     (lambda d: d.update(zarr_version=4), "zarr_version is 4"),
     (lambda d: d.update(arrays={"a": 1}), "arrays is {'a': 1}: expected a list"),
+    (lambda d: d["s3"].update(addressing_style="auto"),
+     "s3.addressing_style is 'auto': expected 'path' or 'virtual'"),
 ])
 def test_bad_documents_are_refused_naming_the_field(change, text):
     d = full_current_settings().to_dict()

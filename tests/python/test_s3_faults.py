@@ -42,7 +42,9 @@ def test_a_part_that_keeps_failing_fails_close_and_the_upload_is_aborted(
         s3_server, s3_bucket, fault_proxy):
     # Every UploadPart fails; everything else (including the abort) works.
     proxy = fault_proxy(rule=lambda method, path: "503" if "partNumber=" in path else None)
-    d = dims(("t", 0, 8, 1), ("y", 1024, 1024, 1), ("x", 1024, 1024, 1))  # 16 MiB shards
+    # 16 MiB shards of two 8 MiB chunks: written as they fill, so as a
+    # multipart upload (a shard of one chunk would be one PutObject).
+    d = dims(("t", 0, 8, 1), ("y", 1024, 512, 2), ("x", 1024, 1024, 1))
     frames = random_frames(8, 1024, 1024, np.uint16, seed=2)
     stream = aqz.ZarrStream(through(proxy, s3_bucket, "broken.zarr", d))
     started = time.monotonic()

@@ -4,8 +4,10 @@ SigV4 signatures checked against the access key in an identities file.
 
 Used by the pytest fixtures (tests/python/conftest.py) and, as a command
 (`python s3server.py [--check-example] -- CMD...`), to run a C/C++ program
-against a fresh server: CMD sees ACQUIRE_ZARR_TEST_S3_ENDPOINT, ..._BUCKET and
-the AWS_* credential variables in its environment, and "{endpoint}" and
+against a fresh server: CMD sees ACQUIRE_ZARR_TEST_S3_ENDPOINT, ..._BUCKET,
+..._REGION, ..._VIRTUAL_HOST_ENDPOINT (the same server by a name under which
+it takes virtual-host requests) and the AWS_* credential variables in its
+environment, and "{endpoint}" and
 "{bucket}" in its arguments are replaced by those values. --check-example
 then reads examples/stream_s3.c's store back with zarr-python.
 """
@@ -26,6 +28,9 @@ import urllib.error
 import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
+
+# The domain under which the server takes virtual-host requests.
+VIRTUAL_HOST_DOMAIN = "localhost"
 
 # SeaweedFS also listens on each port + 10000 (gRPC): ports stay below this.
 _MAX_PORT = 55000
@@ -72,6 +77,12 @@ class S3Server:
     region: str = "us-east-1"
     _args: list[str] = field(default_factory=list)
     _log_path: Path | None = None
+
+    @property
+    def virtual_host_endpoint(self) -> str:
+        """The endpoint by name, for virtual-host requests
+        ("http://<bucket>.localhost:<port>/<key>")."""
+        return self.endpoint.replace("127.0.0.1", VIRTUAL_HOST_DOMAIN)
 
     def client(self, service: str = "s3", secret: str | None = None):
         # botocore's own client (what boto3 wraps): s3fs brings botocore in
@@ -179,7 +190,10 @@ def start(log_path: Path | None = None) -> S3Server:
             # default 10 s election wait would outlast a client's retries.
             "-master.electionTimeout=1s",
             # A bucket is a collection with volumes of its own: room for many.
-            "-volume.max=2000"]
+            "-volume.max=2000",
+            # Virtual-host requests too: "<bucket>.localhost:<port>", which
+            # libcurl resolves to loopback itself (virtual_host_endpoint).
+            f"-s3.domainName={VIRTUAL_HOST_DOMAIN}"]
     server = S3Server(_spawn(args, log_path), f"http://127.0.0.1:{s3}",
                       access_key, secret_key, data_dir, _args=args,
                       _log_path=log_path)
@@ -217,7 +231,8 @@ def main(argv: list[str]) -> int:
         env = dict(os.environ, **server.env(),
                    ACQUIRE_ZARR_TEST_S3_ENDPOINT=server.endpoint,
                    ACQUIRE_ZARR_TEST_S3_BUCKET=bucket,
-                   ACQUIRE_ZARR_TEST_S3_REGION=server.region)
+                   ACQUIRE_ZARR_TEST_S3_REGION=server.region,
+                   ACQUIRE_ZARR_TEST_S3_VIRTUAL_HOST_ENDPOINT=server.virtual_host_endpoint)
         command = [a.replace("{endpoint}", server.endpoint).replace("{bucket}", bucket)
                    for a in command]
         rc = subprocess.run(command, env=env).returncode

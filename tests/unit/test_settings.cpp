@@ -235,3 +235,46 @@ TEST(Settings, ArrayKeyIsOutputKeyAndLevelKeysFollowItWhenMultiscale)
     EXPECT_EQ(plan.arrays[0].levels[4].dims[1].size, 4u);
     EXPECT_EQ(plan.arrays[0].levels[4].dims[1].scale, 0.5 * 16);
 }
+
+TEST(Settings, VirtualHostAddressingPutsTheBucketInTheHostName)
+{
+    ZarrS3Settings s3{ "https://s3.example.org", "my-bucket", nullptr };
+    Fixture f;
+    f.s.s3_settings = &s3;
+    EXPECT_FALSE(std::get<zarr::storage::S3StoreConfig>(plan_stream(&f.s).store).virtual_host);
+    f.s.s3_addressing_style = ZarrS3AddressingStyle_VirtualHost;
+    EXPECT_TRUE(std::get<zarr::storage::S3StoreConfig>(plan_stream(&f.s).store).virtual_host);
+}
+
+TEST(Settings, VirtualHostAddressingRefusesWhatCannotBeAHostNameNamingFieldAndValue)
+{
+    const struct
+    {
+        const char* endpoint;
+        const char* bucket;
+        int style;
+        const char* expected;
+    } cases[] = {
+        { "http://h", "my.bucket", 1, "s3_settings.bucket_name 'my.bucket' cannot go in a host name" },
+        { "http://h", "my_bucket", 1, "s3_settings.bucket_name 'my_bucket' cannot go in a host name" },
+        { "http://h", "My-Bucket", 1, "s3_settings.bucket_name is 'My-Bucket'" },
+        { "http://127.0.0.1:9000", "b-1", 1, "s3_settings.endpoint 'http://127.0.0.1:9000' is an IP address" },
+        { "10.0.0.7", "b-1", 1, "s3_settings.endpoint '10.0.0.7' is an IP address" },
+        { "http://[::1]:9000", "b-1", 1, "s3_settings.endpoint 'http://[::1]:9000' is an IP address" },
+        { "http://h", "b-1", 2, "s3_addressing_style is 2" },
+        { "http://h", "b-1", -1, "s3_addressing_style is -1" },
+    };
+    for (const auto& c : cases) {
+        ZarrStatusCode code = ZarrStatusCode_Success;
+        ZarrS3Settings s3{ c.endpoint, c.bucket, nullptr };
+        const std::string message = refusal(
+          [&](Fixture& f) {
+              f.s.s3_settings = &s3;
+              set_raw(f.s.s3_addressing_style, c.style);
+          },
+          &code);
+        EXPECT_NE(message.find(c.expected), std::string::npos)
+          << "expected '" << c.expected << "' in: " << message;
+        EXPECT_EQ(code, ZarrStatusCode_InvalidSettings) << message;
+    }
+}

@@ -170,6 +170,13 @@ Client::Client(ClientConfig config)
   : config_(std::move(config))
   , endpoint_(parse_endpoint(config_.endpoint))
 {
+    if (config_.virtual_host) {
+        // The bucket becomes the first label of the host, in the URL and in
+        // the signed Host header alike.
+        const auto scheme_end = endpoint_.base_url.find("://") + 3;
+        endpoint_.host = config_.bucket + "." + endpoint_.host;
+        endpoint_.base_url.insert(scheme_end, config_.bucket + ".");
+    }
     global_init();
 }
 
@@ -211,8 +218,12 @@ Client::Prepared
 Client::prepare(const Request& request) const
 {
     Prepared p;
-    p.path = "/" + uri_encode(config_.bucket, true) +
-             (request.key.empty() ? std::string() : "/" + uri_encode(request.key, false));
+    const std::string key = request.key.empty() ? "" : "/" + uri_encode(request.key, false);
+    if (config_.virtual_host) {
+        p.path = key.empty() ? "/" : key; // the bucket is in the host name
+    } else {
+        p.path = "/" + uri_encode(config_.bucket, true) + key;
+    }
     // The query as sent: like the canonical one, but a name without a value
     // goes bare ("?uploads"), as S3 documents it.
     std::string query = canonical_query(request.query);

@@ -1,4 +1,5 @@
-// A small S3 client on libcurl: path-style requests to one bucket, signed
+// A small S3 client on libcurl: requests to one bucket (path-style or
+// virtual-host, see docs/s3.md), signed
 // with SigV4, over a pool of reusable curl handles (each keeps its
 // connection alive), with retries for transient failures.
 #pragma once
@@ -22,6 +23,8 @@ struct ClientConfig
     std::string endpoint; // as given: "host[:port]" or "http(s)://host[:port]"
     std::string bucket;
     std::string region = "us-east-1";
+    // "<bucket>.<host>/<key>" instead of "<host>/<bucket>/<key>".
+    bool virtual_host = false;
     // Asked before every attempt: temporary credentials change as they are
     // refreshed.
     std::shared_ptr<CredentialsProvider> credentials;
@@ -97,7 +100,7 @@ class Client
     /// What every attempt at one request shares.
     struct Prepared
     {
-        std::string path;         // "/bucket/key", URI-encoded
+        std::string path;         // "/bucket/key" ("/key": virtual-host), URI-encoded
         std::string url;          // with the query as sent
         std::string payload_hash; // SHA-256 of the body, hex
         bool has_type = false;    // the request sets Content-Type itself

@@ -55,6 +55,34 @@ bucket_name_problem(std::string_view bucket)
 }
 
 std::string
+virtual_host_problem(std::string_view bucket, const std::string& endpoint)
+{
+    // One DNS label: a '.' would add labels that a TLS wildcard certificate
+    // ("*.s3.example.com") does not cover, and '_' is not allowed in host
+    // names at all.
+    for (char c : bucket) {
+        if (!(lower_alnum(c) || c == '-')) {
+            return cat("s3_settings.bucket_name '", bucket,
+                       "' cannot go in a host name: with virtual-host addressing a bucket "
+                       "name is lower-case letters, digits and '-' only (use path-style "
+                       "addressing for this bucket)");
+        }
+    }
+    std::string host = parse_endpoint(endpoint).host;
+    if (const auto colon = host.rfind(':');
+        colon != std::string::npos && host.find(']') == std::string::npos) {
+        host.resize(colon);
+    }
+    const bool ipv4 = !host.empty() && host.find_first_not_of("0123456789.") == std::string::npos;
+    if (ipv4 || (!host.empty() && host.front() == '[')) {
+        return cat("s3_settings.endpoint '", endpoint,
+                   "' is an IP address: virtual-host addressing puts the bucket in front "
+                   "of a host name (use the server's name, or path-style addressing)");
+    }
+    return "";
+}
+
+std::string
 region_problem(std::string_view region)
 {
     for (char c : region) {

@@ -16,6 +16,9 @@ struct S3StoreConfig
     std::string region;              // empty: s3::kDefaultRegion
     std::string prefix;              // keys go under "<prefix>/"; see s3::key_prefix
     size_t part_size = 8ull << 20;   // multipart part size (at least 5 MiB)
+    // Requests name the bucket in the host name ("<bucket>.<host>/<key>")
+    // instead of the path ("<host>/<bucket>/<key>"); see docs/s3.md.
+    bool virtual_host = false;
 
     /// "s3://bucket/prefix", for messages.
     std::string location() const;
@@ -38,6 +41,12 @@ check_endpoint(const std::string& endpoint);
 /// Why `bucket` is not a bucket name S3 takes, or "" when it is one.
 std::string
 bucket_name_problem(std::string_view bucket);
+
+/// Why requests to `bucket` at `endpoint` cannot name the bucket in the
+/// host name (a bucket that is not one DNS label, an endpoint that is an IP
+/// address), naming the field and its value; "" when they can.
+std::string
+virtual_host_problem(std::string_view bucket, const std::string& endpoint);
 
 /// Why `region` is not a region name, or "" when it is one.
 std::string

@@ -19,6 +19,11 @@ namespace zarr::storage::s3 {
 
 constexpr size_t kMinPartSize = 5ull << 20; // S3's minimum (all but the last part)
 constexpr size_t kMaxParts = 10000;         // S3's maximum part count
+// The largest object whose bytes are all known when it is first written
+// (Store::put_parts) that goes up as one PutObject; a larger one goes as a
+// multipart upload. Chosen by measurement against SeaweedFS: docs/s3.md,
+// "One PutObject or a multipart upload".
+constexpr size_t kMaxSinglePut = 64ull << 20;
 
 /// `doc` as one line of XML (request bodies).
 std::string

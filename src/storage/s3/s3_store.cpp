@@ -38,9 +38,11 @@ class S3Store final : public Store
     void put_parts(const std::string& key,
                    std::span<const std::span<const uint8_t>> parts) override
     {
+        // All the bytes are here: one PutObject up to s3::kMaxSinglePut
+        // (docs/s3.md), a multipart upload beyond.
         const size_t n = total_bytes(parts);
-        if (n > part_size_) {
-            Store::put_parts(key, parts); // a multipart upload
+        if (n > s3::kMaxSinglePut) {
+            Store::put_parts(key, parts);
             return;
         }
         // One PutObject, which takes one body.
@@ -243,6 +245,7 @@ make_s3_store(const S3StoreConfig& config)
     cc.endpoint = config.endpoint;
     cc.bucket = config.bucket;
     cc.region = config.region.empty() ? s3::kDefaultRegion : config.region;
+    cc.virtual_host = config.virtual_host;
     cc.credentials = s3::find_credentials();
     const size_t part = std::max(s3::kMinPartSize, config.part_size);
     return std::make_unique<S3Store>(std::move(cc), config.prefix, part);

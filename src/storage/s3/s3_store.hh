@@ -1,4 +1,4 @@
-// The S3 store: objects under "<prefix>/" in one bucket, path-style.
+// The S3 store: objects under "<prefix>/" in one bucket.
 #pragma once
 
 #include "../store.hh"
