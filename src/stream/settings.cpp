@@ -180,13 +180,15 @@ s3_prefix_from(const ZarrStreamSettings& s)
 /// Whether requests name the bucket in the host name; refuses an unknown
 /// style, and a bucket or endpoint that cannot be one (docs/s3.md).
 bool
-s3_virtual_host_from(ZarrS3AddressingStyle style, const storage::S3StoreConfig& config)
+s3_virtual_host_from(const ZarrS3AddressingStyle& field, const storage::S3StoreConfig& config)
 {
+    // Read as an int: a value outside the enum must not be loaded as one.
+    const int style = raw_enum(field);
     if (style == ZarrS3AddressingStyle_Path) {
         return false;
     }
     if (style != ZarrS3AddressingStyle_VirtualHost) {
-        invalid(cat("s3_addressing_style is ", static_cast<int>(style),
+        invalid(cat("s3_addressing_style is ", style,
                     ": expected ZarrS3AddressingStyle_Path (0) or _VirtualHost (1)"));
     }
     if (const auto why = storage::s3::virtual_host_problem(config.bucket, config.endpoint);
