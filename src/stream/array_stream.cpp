@@ -12,7 +12,8 @@ ArrayStream::ArrayStream(ArrayPlan plan,
                          storage::Store& store,
                          ThreadPool& pool,
                          FirstError& errors,
-                         std::vector<std::optional<codec::BloscPlanes>> planes)
+                         std::vector<std::optional<codec::BloscPlanes>> planes,
+                         StagingPools& staging)
   : plan_(std::move(plan))
   , errors_(&errors)
   , store_(store)
@@ -24,7 +25,7 @@ ArrayStream::ArrayStream(ArrayPlan plan,
     const auto& levels = plan_.levels;
     for (size_t k = 0; k < levels.size(); ++k) {
         writers_.push_back(std::make_unique<ArrayWriter>(
-          levels[k], store_, pool_, errors_, std::move(planes[k])));
+          levels[k], store_, pool_, errors_, std::move(planes[k]), &io_share_, &staging));
         if (k > 0) {
             downsamplers_.push_back(std::make_unique<Downsampler>(
               levels[k - 1], levels[k], plan_.downsampling));
@@ -127,11 +128,13 @@ ArrayStream::push_frame(const uint8_t* frame)
         // completes, or its burst stops the workers (and then the caller,
         // for as long as the writes take). So the caller waits for the I/O
         // threads a little on every frame: the further into the group, the
-        // less may still be queued for them.
+        // less of this array's writes may still be queued for them. Only
+        // this array's: the arrays of a stream appended in turn complete
+        // their groups on consecutive appends, and an array that waited for
+        // the burst another one just queued would stall on every group.
         const uint64_t at = frames_ % io_pace_period_;
         const size_t budget = pool_.io_budget();
-        pool_.wait_for_io_bytes_at_most(
-          static_cast<size_t>(budget - budget / io_pace_period_ * at));
+        pool_.wait_for_io_bytes_at_most(budget - budget / io_pace_period_ * at, &io_share_);
     }
     feed(0, frame);
     ++frames_;

@@ -24,12 +24,14 @@ class ArrayStream
   public:
     /// Creates the writer of each level, which compresses as `planes` says
     /// (one entry per level, decided where the pool is sized), and the
-    /// downsamplers between levels. Writes nothing to `store` yet.
+    /// downsamplers between levels. Writes nothing to `store` yet. Its
+    /// writers take staging buffers from `staging` (the stream's).
     ArrayStream(ArrayPlan plan,
                 storage::Store& store,
                 ThreadPool& pool,
                 FirstError& errors,
-                std::vector<std::optional<codec::BloscPlanes>> planes);
+                std::vector<std::optional<codec::BloscPlanes>> planes,
+                StagingPools& staging);
 
     ArrayStream(const ArrayStream&) = delete;
     ArrayStream& operator=(const ArrayStream&) = delete;
@@ -115,6 +117,7 @@ class ArrayStream
     uint64_t frames_per_slab_ = 1; // level 0
     uint64_t pace_period_ = 1;     // level-0 frames between groups of completed chunks
     uint64_t io_pace_period_ = 0;  // the same, where paced on the I/O budget; 0: not
+    IoShare io_share_;             // this array's I/O jobs in the pool
 };
 
 } // namespace zarr

@@ -119,7 +119,8 @@ Stream::Stream(const ZarrStreamSettings* settings)
         for (size_t a = 0; a < plan_.arrays.size(); ++a) {
             arrays_.emplace(plan_.arrays[a].output_key,
                             std::make_unique<ArrayStream>(plan_.arrays[a], *store_, *pool_,
-                                                          errors_, std::move(planes[a])));
+                                                          errors_, std::move(planes[a]),
+                                                          staging_));
         }
     }
 

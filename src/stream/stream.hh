@@ -70,6 +70,7 @@ class Stream
     /// they stop every array.
     FirstError pool_errors_{ &errors_ };
     BufferPoolRegistry buffers_; // the arrays' buffer pools
+    StagingPools staging_;       // the arrays' staged frames
     std::map<std::string, std::unique_ptr<ArrayStream>> arrays_; // by output key
     /// Every group the stream wrote, with the top-level attribute keys of
     /// the OME-NGFF metadata it wrote there (which callers may not replace).

@@ -104,7 +104,7 @@ ThreadPool::submit(Job job, size_t bytes)
 }
 
 void
-ThreadPool::submit_io(Job job, size_t bytes)
+ThreadPool::submit_io(Job job, size_t bytes, IoShare* share)
 {
     if (io_lane_.n_threads == 0) { // set before any submit, never changed
         job();
@@ -117,7 +117,10 @@ ThreadPool::submit_io(Job job, size_t bytes)
         return lane.bytes_in_flight == 0 || lane.bytes_in_flight + bytes <= io_budget_;
     });
     lane.bytes_in_flight += bytes;
-    lane.queue.push_back(Entry{ std::move(job), bytes });
+    if (share != nullptr) {
+        share->bytes_ += bytes;
+    }
+    lane.queue.push_back(Entry{ std::move(job), bytes, share });
     lock.unlock();
     lane.work_ready.notify_one();
 }
@@ -157,9 +160,14 @@ ThreadPool::wait_for_bytes_at_most(size_t bytes)
 }
 
 void
-ThreadPool::wait_for_io_bytes_at_most(size_t bytes)
+ThreadPool::wait_for_io_bytes_at_most(size_t bytes, const IoShare* share)
 {
-    wait_for_lane_bytes(io_lane_, bytes);
+    if (share == nullptr) {
+        wait_for_lane_bytes(io_lane_, bytes);
+        return;
+    }
+    std::unique_lock lock(mutex_);
+    io_lane_.space_ready.wait(lock, [&] { return share->bytes_ <= bytes; });
 }
 
 void
@@ -194,6 +202,9 @@ ThreadPool::worker_loop(Lane& lane)
         lock.lock();
         --lane.running;
         lane.bytes_in_flight -= entry.bytes;
+        if (entry.share != nullptr) {
+            entry.share->bytes_ -= entry.bytes;
+        }
         lane.space_ready.notify_all();
         if (idle()) {
             idle_.notify_all();

@@ -18,6 +18,17 @@
 
 namespace zarr {
 
+/// The bytes that one producer's (an array's) I/O jobs hold in a pool's I/O
+/// lane, which other producers share: a producer that paces itself on its
+/// own writes does not wait for a burst another one just queued. Read and
+/// written by the pool only, under its lock.
+class IoShare
+{
+  private:
+    friend class ThreadPool;
+    size_t bytes_ = 0;
+};
+
 class ThreadPool
 {
   public:
@@ -65,7 +76,7 @@ class ThreadPool
     /// hold more than the I/O budget (the storage is the bottleneck). With
     /// no I/O threads, runs `job` here. Workers may call it: I/O jobs never
     /// wait for other jobs.
-    void submit_io(Job job, size_t bytes);
+    void submit_io(Job job, size_t bytes, IoShare* share = nullptr);
 
     /// Blocks until every submitted job (I/O jobs included) has finished.
     void wait_idle();
@@ -75,8 +86,9 @@ class ThreadPool
     /// the budget is full.
     void wait_for_bytes_at_most(size_t bytes);
 
-    /// The same for the I/O jobs (submit_io()).
-    void wait_for_io_bytes_at_most(size_t bytes);
+    /// The same for the I/O jobs (submit_io()): all of them, or only those
+    /// submitted with `share`.
+    void wait_for_io_bytes_at_most(size_t bytes, const IoShare* share = nullptr);
 
     size_t byte_budget() const noexcept { return byte_budget_; }
     size_t io_budget() const noexcept { return io_budget_; }
@@ -110,6 +122,7 @@ class ThreadPool
     {
         Job job;
         size_t bytes;
+        IoShare* share = nullptr;
     };
 
     /// Jobs, the bytes they hold, and the threads waiting on either.

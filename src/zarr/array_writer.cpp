@@ -37,21 +37,23 @@ ArrayWriter::ArrayWriter(ArraySpec spec,
                          storage::Store& store,
                          ThreadPool& pool,
                          FirstError& errors,
-                         std::optional<codec::BloscPlanes> planes)
+                         std::optional<codec::BloscPlanes> planes,
+                         IoShare* io_share,
+                         StagingPools* staging)
   : spec_(std::move(spec))
   , geometry_(spec_.dims, bytes_of(spec_.dtype), spec_.storage_order)
   , extent_(spec_, geometry_, store, errors)
   , scatter_(geometry_)
   , building_(choose_chunk_building(spec_, geometry_, planes, store.writes_in_place()))
 {
-    const SinkContext sink{ spec_, geometry_, store, pool, errors, extent_ };
+    const SinkContext sink{ spec_, geometry_, store, pool, errors, extent_, io_share };
     if (spec_.version == ZarrVersion_2) {
         sink_ = make_chunk_files(sink);
     } else {
         sink_ = make_shard_writer(sink, encoded_chunk_bound(spec_, geometry_, planes));
     }
     builder_ = make_chunk_builder(
-      building_, BuildContext{ spec_, geometry_, scatter_, *sink_, pool, errors },
+      building_, BuildContext{ spec_, geometry_, scatter_, *sink_, pool, errors, io_share, staging },
       std::move(planes));
 }
 

@@ -28,11 +28,16 @@ class ArrayWriter
 {
   public:
     /// `planes`: plane_plan(spec), where the caller has it already.
+    /// `io_share`: counts this writer's I/O jobs apart from the pool's other
+    /// producers' (the levels of one array share one). `staging`: the
+    /// stream's staging buffers, shared with its other writers.
     ArrayWriter(ArraySpec spec,
                 storage::Store& store,
                 ThreadPool& pool,
                 FirstError& errors,
-                std::optional<codec::BloscPlanes> planes);
+                std::optional<codec::BloscPlanes> planes,
+                IoShare* io_share = nullptr,
+                StagingPools* staging = nullptr);
     ArrayWriter(const ArraySpec& spec,
                 storage::Store& store,
                 ThreadPool& pool,

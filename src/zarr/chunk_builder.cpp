@@ -4,6 +4,7 @@
 #include "storage_order.hh"
 
 #include <algorithm>
+#include <limits>
 
 namespace zarr {
 
@@ -64,6 +65,46 @@ thread_scratch(size_t n)
         size = round_up(n, kBufferAlignment);
     }
     return { scratch.get(), size };
+}
+
+StagingPools::Share
+StagingPools::want(size_t buffer_bytes, uint64_t in_flight, uint64_t staged)
+{
+    std::lock_guard lock(mutex_);
+    auto [it, made] = pools_.try_emplace(buffer_bytes);
+    Share& share = it->second;
+    if (made) {
+        // Never more than the writers' demand: buffers exist only once
+        // taken, and the budget bounds how many are taken at once.
+        share.pool = BufferPool::create(buffer_bytes, std::numeric_limits<size_t>::max());
+        share.wanted = 0;
+    }
+    const uint64_t own = in_flight + (made ? staged : 0);
+    share.wanted += own;
+    return { share.pool, share.wanted, own };
+}
+
+StagingPools::Share
+staging_pool(const BuildContext& context,
+             size_t buffer_bytes,
+             uint64_t in_flight,
+             uint64_t staged)
+{
+    if (context.staging != nullptr) {
+        return context.staging->want(buffer_bytes, in_flight, staged);
+    }
+    return { BufferPool::create(buffer_bytes, static_cast<size_t>(in_flight + staged)),
+             in_flight + staged, in_flight + staged };
+}
+
+uint64_t
+prefill_share(const StagingPools::Share& share, uint64_t allowance)
+{
+    const uint64_t size = share.pool->buffer_size();
+    const uint64_t mine = std::min(share.own, allowance / size);
+    share.pool->prefill(static_cast<size_t>(share.wanted - share.own + mine),
+                        static_cast<size_t>(size));
+    return mine * size;
 }
 
 uint64_t

@@ -23,7 +23,9 @@
 #include "geometry.hh"
 
 #include <cstdint>
+#include <map>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <span>
 
@@ -43,6 +45,31 @@ class ChunkBuilder
     virtual void flush() = 0;
 };
 
+/// Staging buffers that the writers of one stream share, a pool per buffer
+/// size. The stream's pool bounds the frames in flight with one byte budget
+/// for every array, so arrays that share a pool of staged frames need fewer
+/// of them than a pool each would keep (each keeps what it once needed):
+/// four arrays appended in turn need about 3 x 4 + 2, not 5 x 4.
+class StagingPools
+{
+  public:
+    struct Share
+    {
+        std::shared_ptr<BufferPool> pool;
+        uint64_t wanted = 0; // buffers for every writer so far (see want())
+        uint64_t own = 0;    // of which this writer's
+    };
+
+    /// The pool of `buffer_bytes` buffers, made by the first writer that
+    /// asks; each writer adds `in_flight` buffers to what the pool is
+    /// prefilled to, the first also `staged` (the appending thread's).
+    Share want(size_t buffer_bytes, uint64_t in_flight, uint64_t staged);
+
+  private:
+    std::mutex mutex_;
+    std::map<size_t, Share> pools_;
+};
+
 /// What a builder works with.
 struct BuildContext
 {
@@ -52,6 +79,8 @@ struct BuildContext
     ChunkSink& sink;
     ThreadPool& pool;
     FirstError& errors;
+    IoShare* io_share = nullptr; // the array's part of the pool's I/O lane
+    StagingPools* staging = nullptr; // the stream's; nullptr: a pool of its own
 };
 
 enum class ChunkBuilding
@@ -96,10 +125,26 @@ make_raw_planes(const BuildContext& context);
 std::span<uint8_t>
 thread_scratch(size_t n);
 
+/// The pool of staging buffers of `buffer_bytes` for the builder of
+/// `context` (the stream's, where it shares them), and how many buffers it
+/// should hold at once: `in_flight` more than the other writers sharing it,
+/// and `staged` more (the appending thread's, counted once).
+StagingPools::Share
+staging_pool(const BuildContext& context,
+             size_t buffer_bytes,
+             uint64_t in_flight,
+             uint64_t staged);
+
 /// The bytes of buffers a writer of `spec` prefills at most: its share of
 /// io_policy::kMaxPrefillBytes.
 uint64_t
 prefill_allowance(const ArraySpec& spec);
+
+/// Prefills `share`'s pool for this writer: up to its own buffers within
+/// `allowance` bytes, on top of the other writers'; returns the bytes its
+/// own take.
+uint64_t
+prefill_share(const StagingPools::Share& share, uint64_t allowance);
 
 /// Prefills up to `count` of `pool`'s buffers, every page faulted in, within
 /// `allowance` bytes; returns the bytes they take.

@@ -74,6 +74,7 @@ struct SinkContext
     ThreadPool& pool;
     FirstError& errors;
     ExtentTracker& extent;
+    IoShare* io_share = nullptr; // the array's part of the pool's I/O lane
 };
 
 /// v2: one object per chunk.

@@ -63,7 +63,7 @@ class PlaneChunks final : public ChunkBuilder
 
     const BuildContext c_;
     const codec::BloscPlanes planes_;
-    std::shared_ptr<BufferPool> staging_;  // one frame of planes each
+    std::shared_ptr<BufferPool> staging_;  // one frame of planes each (StagingPools)
     std::shared_ptr<BufferPool> segments_; // parts of encoded chunks
     size_t segment_bytes_ = 0;
     std::vector<std::shared_ptr<PlaneChunk>> open_; // by slab index
@@ -78,8 +78,9 @@ PlaneChunks::PlaneChunks(const BuildContext& context, codec::BloscPlanes planes)
     // Encoded chunks take segments as they grow, and give them back once
     // written: memory follows the compressed bytes open and in flight.
     open_.resize(g.chunks_per_slab());
-    staging_ = BufferPool::create(c_.scatter.tiles().size() * planes_.plane_bytes(),
-                                  kStagedFrames + 2);
+    const StagingPools::Share staging =
+      staging_pool(c_, c_.scatter.tiles().size() * planes_.plane_bytes(), kStagedFrames, 2);
+    staging_ = staging.pool;
     segment_bytes_ = io_policy::segment_bytes(planes_);
     segments_ = BufferPool::create(
       segment_bytes_,
@@ -93,7 +94,7 @@ PlaneChunks::PlaneChunks(const BuildContext& context, codec::BloscPlanes planes)
     // does not need are released after the second group; see append). At
     // most the array's prefill allowance in all.
     const uint64_t allowance = prefill_allowance(c_.spec);
-    const uint64_t left = allowance - prefill_whole(*staging_, kStagedFrames + 2, allowance);
+    const uint64_t left = allowance - prefill_share(staging, allowance);
     const uint64_t chunks_per_group = g.chunks_per_slab() / g.groups_per_slab();
     const uint64_t half = g.chunk_bytes() / 2;
     const uint64_t full =
@@ -155,8 +156,11 @@ PlaneChunks::append(const uint8_t* frame)
     if (completes && ++groups_completed_ == 2) {
         // Two groups were open at once by now (the second filled while the
         // first was written): prefilled segments that neither took are
-        // more than this data needs.
+        // more than this data needs. So are staging buffers never taken:
+        // the pool's budget, which the arrays of a stream share, held
+        // fewer frames in flight.
         segments_->release_never_used();
+        staging_->release_never_used();
     }
 }
 
@@ -318,7 +322,7 @@ PlaneChunks::store_complete(const std::shared_ptr<PlaneChunk>& complete)
               c_.errors.record_current(); // this array's: the others go on
           }
       },
-      chunk.end);
+      chunk.end, c_.io_share);
 }
 
 } // namespace

@@ -140,7 +140,7 @@ RawPlanes::write_group(bool completes)
                   c_.errors.record_current(); // this array's: the others go on
               }
           },
-          bytes);
+          bytes, c_.io_share);
         batch = std::make_shared<std::vector<Write>>();
     };
     const auto& tiles = c_.scatter.tiles();
@@ -212,7 +212,7 @@ RawPlanes::pad(const std::shared_ptr<RawChunk>& chunk)
                       c_.errors.record_current(); // this array's: the others go on
                   }
               },
-              static_cast<size_t>(k * plane));
+              static_cast<size_t>(k * plane), c_.io_share);
             p += k;
         }
         unwritten -= total - chunk->next_plane;

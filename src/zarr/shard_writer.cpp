@@ -318,7 +318,7 @@ ShardWriter::pack_chunk(const std::vector<uint64_t>& coords,
                       c_.errors.record_current(); // this array's: the others go on
                   }
               },
-              pack->used);
+              pack->used, c_.io_share);
         }
     }
 }

@@ -225,6 +225,39 @@ class PlaneChunks
         }
     }
 
+    /// Every chunk of the array "0" under `root` decodes to `frames`.
+    void expect_chunks(const fs::path& root, const std::vector<std::vector<uint16_t>>& frames)
+    {
+        const uint64_t chunk_t = std::get<2>(GetParam()).chunk_t;
+        const uint64_t chunks_t = (frames.size() + chunk_t - 1) / chunk_t;
+        const uint64_t chunks_y = (kHeight + kChunkYX - 1) / kChunkYX;
+        const uint64_t chunks_x = (kWidth + kChunkYX - 1) / kChunkYX;
+        for (uint64_t ct = 0; ct < chunks_t; ++ct) {
+            for (uint64_t cy = 0; cy < chunks_y; ++cy) {
+                for (uint64_t cx = 0; cx < chunks_x; ++cx) {
+                    std::string bytes;
+                    if (std::get<0>(GetParam()) == ZarrVersion_2) {
+                        bytes = slurp(root / "0" / std::to_string(ct) / std::to_string(cy) /
+                                      std::to_string(cx));
+                    } else {
+                        // Shards of 1x2x2 chunks; the index ends the shard.
+                        const std::string shard =
+                          slurp(root / "0" / "c" / std::to_string(ct) /
+                                std::to_string(cy / 2) / std::to_string(cx / 2));
+                        const size_t i = (cy % 2) * 2 + cx % 2;
+                        const size_t index_at = shard.size() - (16 * 4 + 4);
+                        const uint64_t offset = le64(shard, index_at + 16 * i);
+                        const uint64_t n = le64(shard, index_at + 16 * i + 8);
+                        ASSERT_LE(offset + n, index_at);
+                        bytes = shard.substr(offset, n);
+                    }
+                    EXPECT_EQ(decode(bytes), expected_chunk(frames, chunk_t, ct, cy, cx))
+                      << root << ": chunk " << ct << "/" << cy << "/" << cx;
+                }
+            }
+        }
+    }
+
     fs::path root_;
     std::vector<std::vector<uint16_t>> frames_;
 };
@@ -237,35 +270,37 @@ TEST_P(PlaneChunks, EveryChunkDecodesToItsFrames)
     FirstError errors;
     stream(*store, errors);
     ASSERT_FALSE(errors.failed());
+    expect_chunks(root_, frames_);
+}
 
-    const uint64_t chunk_t = std::get<2>(GetParam()).chunk_t;
-    const uint64_t chunks_t = (frames_.size() + chunk_t - 1) / chunk_t;
-    const uint64_t chunks_y = (kHeight + kChunkYX - 1) / kChunkYX;
-    const uint64_t chunks_x = (kWidth + kChunkYX - 1) / kChunkYX;
-    for (uint64_t ct = 0; ct < chunks_t; ++ct) {
-        for (uint64_t cy = 0; cy < chunks_y; ++cy) {
-            for (uint64_t cx = 0; cx < chunks_x; ++cx) {
-                std::string bytes;
-                if (std::get<0>(GetParam()) == ZarrVersion_2) {
-                    bytes = slurp(root_ / "0" / std::to_string(ct) / std::to_string(cy) /
-                                  std::to_string(cx));
-                } else {
-                    // Shards of 1x2x2 chunks; the index ends the shard.
-                    const std::string shard =
-                      slurp(root_ / "0" / "c" / std::to_string(ct) /
-                            std::to_string(cy / 2) / std::to_string(cx / 2));
-                    const size_t i = (cy % 2) * 2 + cx % 2;
-                    const size_t index_at = shard.size() - (16 * 4 + 4);
-                    const uint64_t offset = le64(shard, index_at + 16 * i);
-                    const uint64_t n = le64(shard, index_at + 16 * i + 8);
-                    ASSERT_LE(offset + n, index_at);
-                    bytes = shard.substr(offset, n);
-                }
-                EXPECT_EQ(decode(bytes), expected_chunk(frames_, chunk_t, ct, cy, cx))
-                  << "chunk " << ct << "/" << cy << "/" << cx;
-            }
-        }
+TEST_P(PlaneChunks, TwoArraysSharingStagingBuffersAndThePoolEachDecodeToTheirFrames)
+{
+    // As the arrays of one stream: one pool, one StagingPools, an IoShare
+    // each, frames appended in turn (the second array gets them reversed).
+    const auto [version, shuffle, layout] = GetParam();
+    auto store_a = storage::make_filesystem_store((root_ / "a").string());
+    auto store_b = storage::make_filesystem_store((root_ / "b").string());
+    FirstError errors;
+    ThreadPool pool(8, 16, 32 << 10, errors, 2, 2, 64 << 10);
+    StagingPools staging;
+    IoShare share_a;
+    IoShare share_b;
+    const ArraySpec s = spec(version, shuffle, layout.chunk_t);
+    ArrayWriter a(s, *store_a, pool, errors, ArrayWriter::plane_plan(s), &share_a, &staging);
+    ArrayWriter b(s, *store_b, pool, errors, ArrayWriter::plane_plan(s), &share_b, &staging);
+    const std::vector<std::vector<uint16_t>> reversed(frames_.rbegin(), frames_.rend());
+    for (size_t t = 0; t < frames_.size(); ++t) {
+        a.append_frame(reinterpret_cast<const uint8_t*>(frames_[t].data()));
+        b.append_frame(reinterpret_cast<const uint8_t*>(reversed[t].data()));
     }
+    a.flush();
+    b.flush();
+    pool.wait_idle();
+    ASSERT_FALSE(errors.failed());
+    a.finalize_shards();
+    b.finalize_shards();
+    expect_chunks(root_ / "a", frames_);
+    expect_chunks(root_ / "b", reversed);
 }
 
 TEST_P(PlaneChunks, StorageFailureIsRecordedOnceAndNothingHangs)
@@ -367,4 +402,26 @@ TEST(RawPlaneChunks, EveryChunkHoldsItsFramesInPlace)
         }
         fs::remove_all(root);
     }
+}
+
+TEST(StagingPools, WritersOfOneFrameSizeShareAPoolSizedForAllOfThem)
+{
+    StagingPools pools;
+    const auto first = pools.want(1 << 20, 3, 2);
+    EXPECT_EQ(first.wanted, 5u); // its frames in flight and the one staged
+    EXPECT_EQ(first.own, 5u);
+    const auto second = pools.want(1 << 20, 3, 2);
+    EXPECT_EQ(second.pool, first.pool);
+    EXPECT_EQ(second.wanted, 8u); // one appending thread: staged counts once
+    EXPECT_EQ(second.own, 3u);
+    const auto other = pools.want(2 << 20, 3, 2);
+    EXPECT_NE(other.pool, first.pool);
+    EXPECT_EQ(other.wanted, 5u);
+
+    // Each prefills its own part within its allowance, on top of the
+    // others': the pool holds what all of them asked for.
+    EXPECT_EQ(prefill_share(first, 64 << 20), uint64_t{ 5 } << 20);
+    EXPECT_EQ(first.pool->live_buffers(), 5u);
+    EXPECT_EQ(prefill_share(second, 2 << 20), uint64_t{ 2 } << 20); // 2 of its 3
+    EXPECT_EQ(first.pool->live_buffers(), 7u);
 }

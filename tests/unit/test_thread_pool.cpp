@@ -277,3 +277,41 @@ TEST(ThreadPool, WithoutIoThreadsSubmitIoRunsTheJobInPlace)
     pool.submit_io([&] { ran_on = std::this_thread::get_id(); }, 10);
     EXPECT_EQ(ran_on, std::this_thread::get_id());
 }
+
+TEST(ThreadPool, WaitingOnAnIoShareWaitsOnlyForThatShareSJobs)
+{
+    FirstError errors;
+    ThreadPool pool(1, 8, 100, errors, 0, 2, 1000);
+    zarr::IoShare mine;
+    zarr::IoShare theirs;
+    Gate their_gate;
+    Gate my_gate;
+    pool.submit_io([&] { their_gate.wait(); }, 300, &theirs);
+    pool.submit_io([&] { my_gate.wait(); }, 40, &mine);
+
+    // Another producer's burst does not hold this one: 40 <= 50 at once.
+    pool.wait_for_io_bytes_at_most(50, &mine);
+    // Its own job does: 40 > 10 until that job finishes.
+    std::atomic<bool> drained{ false };
+    std::thread waiter([&] {
+        pool.wait_for_io_bytes_at_most(10, &mine);
+        drained = true;
+    });
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    EXPECT_FALSE(drained.load());
+    my_gate.open();
+    waiter.join();
+    EXPECT_TRUE(drained.load());
+    // The lane as a whole still holds the other producer's bytes.
+    std::atomic<bool> lane_drained{ false };
+    std::thread lane_waiter([&] {
+        pool.wait_for_io_bytes_at_most(0);
+        lane_drained = true;
+    });
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    EXPECT_FALSE(lane_drained.load());
+    their_gate.open();
+    lane_waiter.join();
+    pool.wait_idle();
+    pool.wait_for_io_bytes_at_most(0, &theirs); // back to zero
+}
