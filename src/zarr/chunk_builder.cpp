@@ -72,16 +72,12 @@ StagingPools::want(size_t buffer_bytes, uint64_t in_flight, uint64_t staged)
 {
     std::lock_guard lock(mutex_);
     auto [it, made] = pools_.try_emplace(buffer_bytes);
-    Share& share = it->second;
     if (made) {
-        // Never more than the writers' demand: buffers exist only once
-        // taken, and the budget bounds how many are taken at once.
-        share.pool = BufferPool::create(buffer_bytes, std::numeric_limits<size_t>::max());
-        share.wanted = 0;
+        // No idle limit: buffers exist only once taken (or prefilled), and
+        // the pool's byte budget bounds how many are taken at once.
+        it->second = BufferPool::create(buffer_bytes, std::numeric_limits<size_t>::max());
     }
-    const uint64_t own = in_flight + (made ? staged : 0);
-    share.wanted += own;
-    return { share.pool, share.wanted, own };
+    return { it->second, in_flight + (made ? staged : 0) };
 }
 
 StagingPools::Share
@@ -94,7 +90,7 @@ staging_pool(const BuildContext& context,
         return context.staging->want(buffer_bytes, in_flight, staged);
     }
     return { BufferPool::create(buffer_bytes, static_cast<size_t>(in_flight + staged)),
-             in_flight + staged, in_flight + staged };
+             in_flight + staged };
 }
 
 uint64_t
@@ -102,7 +98,7 @@ prefill_share(const StagingPools::Share& share, uint64_t allowance)
 {
     const uint64_t size = share.pool->buffer_size();
     const uint64_t mine = std::min(share.own, allowance / size);
-    share.pool->prefill(static_cast<size_t>(share.wanted - share.own + mine),
+    share.pool->prefill(share.pool->live_buffers() + static_cast<size_t>(mine),
                         static_cast<size_t>(size));
     return mine * size;
 }

@@ -56,18 +56,17 @@ class StagingPools
     struct Share
     {
         std::shared_ptr<BufferPool> pool;
-        uint64_t wanted = 0; // buffers for every writer so far (see want())
-        uint64_t own = 0;    // of which this writer's
+        uint64_t own = 0; // buffers this writer adds to what the pool needs
     };
 
     /// The pool of `buffer_bytes` buffers, made by the first writer that
-    /// asks; each writer adds `in_flight` buffers to what the pool is
-    /// prefilled to, the first also `staged` (the appending thread's).
+    /// asks. Each writer adds `in_flight` buffers to what the pool needs,
+    /// the first also `staged` (the appending thread's, counted once).
     Share want(size_t buffer_bytes, uint64_t in_flight, uint64_t staged);
 
   private:
     std::mutex mutex_;
-    std::map<size_t, Share> pools_;
+    std::map<size_t, std::shared_ptr<BufferPool>> pools_;
 };
 
 /// What a builder works with.
@@ -126,9 +125,8 @@ std::span<uint8_t>
 thread_scratch(size_t n);
 
 /// The pool of staging buffers of `buffer_bytes` for the builder of
-/// `context` (the stream's, where it shares them), and how many buffers it
-/// should hold at once: `in_flight` more than the other writers sharing it,
-/// and `staged` more (the appending thread's, counted once).
+/// `context` (the stream's, where it shares them), and how many buffers
+/// this writer adds to what it needs (StagingPools::want).
 StagingPools::Share
 staging_pool(const BuildContext& context,
              size_t buffer_bytes,
@@ -140,9 +138,8 @@ staging_pool(const BuildContext& context,
 uint64_t
 prefill_allowance(const ArraySpec& spec);
 
-/// Prefills `share`'s pool for this writer: up to its own buffers within
-/// `allowance` bytes, on top of the other writers'; returns the bytes its
-/// own take.
+/// Prefills `share`'s pool with this writer's own buffers, as many as
+/// `allowance` bytes hold, on top of those the pool has; returns their bytes.
 uint64_t
 prefill_share(const StagingPools::Share& share, uint64_t allowance);
 

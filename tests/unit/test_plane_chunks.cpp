@@ -404,24 +404,23 @@ TEST(RawPlaneChunks, EveryChunkHoldsItsFramesInPlace)
     }
 }
 
-TEST(StagingPools, WritersOfOneFrameSizeShareAPoolSizedForAllOfThem)
+TEST(StagingPools, WritersOfOneFrameSizeShareAPoolPrefilledForAllOfThem)
 {
     StagingPools pools;
     const auto first = pools.want(1 << 20, 3, 2);
-    EXPECT_EQ(first.wanted, 5u); // its frames in flight and the one staged
-    EXPECT_EQ(first.own, 5u);
+    EXPECT_EQ(first.own, 5u); // its frames in flight and the one staged
     const auto second = pools.want(1 << 20, 3, 2);
     EXPECT_EQ(second.pool, first.pool);
-    EXPECT_EQ(second.wanted, 8u); // one appending thread: staged counts once
-    EXPECT_EQ(second.own, 3u);
+    EXPECT_EQ(second.own, 3u); // one appending thread: staged counts once
     const auto other = pools.want(2 << 20, 3, 2);
     EXPECT_NE(other.pool, first.pool);
-    EXPECT_EQ(other.wanted, 5u);
+    EXPECT_EQ(other.own, 5u);
 
     // Each prefills its own part within its allowance, on top of the
-    // others': the pool holds what all of them asked for.
+    // others'.
     EXPECT_EQ(prefill_share(first, 64 << 20), uint64_t{ 5 } << 20);
     EXPECT_EQ(first.pool->live_buffers(), 5u);
     EXPECT_EQ(prefill_share(second, 2 << 20), uint64_t{ 2 } << 20); // 2 of its 3
     EXPECT_EQ(first.pool->live_buffers(), 7u);
+    EXPECT_EQ(other.pool->live_buffers(), 0u);
 }
