@@ -4,6 +4,8 @@
 #include "../zarr/io_policy.hh"
 #include "../zarr/metadata.hh"
 
+#include <algorithm>
+
 namespace zarr {
 namespace {
 
@@ -39,26 +41,36 @@ groups_of(const ArrayPlan& plan)
 constexpr size_t kMaxSharedBudget = size_t{ 1 } << 30;
 
 /// One pool for every array: each array's budgets added up (the first
-/// array's config alone for a single array, as io_policy sizes it).
+/// array's config alone for a single array, as io_policy sizes it), but for
+/// the compute budget of arrays whose every level is compressed plane by
+/// plane: theirs is a few frames to keep the workers busy, and the workers
+/// are the same for every array, so twice the largest of those is enough
+/// (what it saves is staged frames: plane_chunks.cpp).
 ThreadPool::Config
 shared_pool_config(const StreamPlan& plan,
                    const std::vector<std::vector<std::optional<codec::BloscPlanes>>>& planes)
 {
     ThreadPool::Config config{};
-    size_t largest = 0, largest_io = 0;
+    size_t largest = 0, largest_io = 0, planes_largest = 0, planes_sum = 0, whole_sum = 0;
     for (size_t a = 0; a < plan.arrays.size(); ++a) {
         const ThreadPool::Config c =
           io_policy::pool_config(plan.arrays[a].levels, planes[a], plan.max_threads);
         largest = std::max(largest, c.byte_budget);
         largest_io = std::max(largest_io, c.io_budget);
+        if (std::ranges::all_of(planes[a], [](const auto& p) { return p.has_value(); })) {
+            planes_largest = std::max(planes_largest, c.byte_budget);
+            planes_sum += c.byte_budget;
+        } else {
+            whole_sum += c.byte_budget;
+        }
         if (a == 0) {
             config = c;
             continue;
         }
         config.max_queued_jobs += c.max_queued_jobs - 2 * plan.max_threads;
-        config.byte_budget += c.byte_budget;
         config.io_budget += c.io_budget;
     }
+    config.byte_budget = whole_sum + std::min(planes_sum, 2 * planes_largest);
     config.byte_budget = std::min(config.byte_budget, std::max(largest, kMaxSharedBudget));
     config.io_budget = std::min(config.io_budget, std::max(largest_io, kMaxSharedBudget));
     return config;

@@ -94,12 +94,13 @@ staging_pool(const BuildContext& context,
 }
 
 uint64_t
-prefill_share(const StagingPools::Share& share, uint64_t allowance)
+prefill_share(const StagingPools::Share& share, uint64_t allowance, uint64_t most)
 {
     const uint64_t size = share.pool->buffer_size();
-    const uint64_t mine = std::min(share.own, allowance / size);
-    share.pool->prefill(share.pool->live_buffers() + static_cast<size_t>(mine),
-                        static_cast<size_t>(size));
+    const uint64_t live = share.pool->live_buffers();
+    const uint64_t mine =
+      std::min({ share.own, allowance / size, most > live ? most - live : 0 });
+    share.pool->prefill(static_cast<size_t>(live + mine), static_cast<size_t>(size));
     return mine * size;
 }
 

@@ -139,9 +139,10 @@ uint64_t
 prefill_allowance(const ArraySpec& spec);
 
 /// Prefills `share`'s pool with this writer's own buffers, as many as
-/// `allowance` bytes hold, on top of those the pool has; returns their bytes.
+/// `allowance` bytes hold, on top of those the pool has, up to `most`
+/// buffers in the pool; returns their bytes.
 uint64_t
-prefill_share(const StagingPools::Share& share, uint64_t allowance);
+prefill_share(const StagingPools::Share& share, uint64_t allowance, uint64_t most);
 
 /// Prefills up to `count` of `pool`'s buffers, every page faulted in, within
 /// `allowance` bytes; returns the bytes they take.

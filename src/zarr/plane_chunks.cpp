@@ -94,7 +94,11 @@ PlaneChunks::PlaneChunks(const BuildContext& context, codec::BloscPlanes planes)
     // does not need are released after the second group; see append). At
     // most the array's prefill allowance in all.
     const uint64_t allowance = prefill_allowance(c_.spec);
-    const uint64_t left = allowance - prefill_share(staging, allowance);
+    // The stream's pool holds at most its byte budget of frames in flight,
+    // besides the one the caller stages and one whose last batch runs.
+    const uint64_t left =
+      allowance -
+      prefill_share(staging, allowance, c_.pool.byte_budget() / staging_->buffer_size() + 2);
     const uint64_t chunks_per_group = g.chunks_per_slab() / g.groups_per_slab();
     const uint64_t half = g.chunk_bytes() / 2;
     const uint64_t full =

@@ -418,9 +418,13 @@ TEST(StagingPools, WritersOfOneFrameSizeShareAPoolPrefilledForAllOfThem)
 
     // Each prefills its own part within its allowance, on top of the
     // others'.
-    EXPECT_EQ(prefill_share(first, 64 << 20), uint64_t{ 5 } << 20);
+    EXPECT_EQ(prefill_share(first, 64 << 20, 100), uint64_t{ 5 } << 20);
     EXPECT_EQ(first.pool->live_buffers(), 5u);
-    EXPECT_EQ(prefill_share(second, 2 << 20), uint64_t{ 2 } << 20); // 2 of its 3
+    EXPECT_EQ(prefill_share(second, 2 << 20, 100), uint64_t{ 2 } << 20); // 2 of its 3
     EXPECT_EQ(first.pool->live_buffers(), 7u);
     EXPECT_EQ(other.pool->live_buffers(), 0u);
+    // Never beyond what the stream's budget lets be in flight.
+    const auto third = pools.want(1 << 20, 3, 2);
+    EXPECT_EQ(prefill_share(third, 64 << 20, 8), uint64_t{ 1 } << 20);
+    EXPECT_EQ(first.pool->live_buffers(), 8u);
 }
