@@ -277,3 +277,59 @@ TEST(ThreadPool, WithoutIoThreadsSubmitIoRunsTheJobInPlace)
     pool.submit_io([&] { ran_on = std::this_thread::get_id(); }, 10);
     EXPECT_EQ(ran_on, std::this_thread::get_id());
 }
+
+// As a stream wires them (src/stream/stream.hh): the pool's errors and each
+// array's are children of the stream's. A job submitted with its array as
+// owner fails that array alone; one with no owner fails the pool's, which
+// stops every array.
+TEST(ThreadPool, AJobWithAnOwnerFailsItsOwnerAndAJobWithoutOneFailsThePool)
+{
+    FirstError stream;
+    FirstError pool_errors(&stream);
+    FirstError array_a(&stream);
+    FirstError array_b(&stream);
+    ThreadPool pool(2, 8, 1 << 20, pool_errors, 0, 1, 1 << 20);
+    std::atomic<int> ran{ 0 };
+    pool.submit([] { throw Error(ZarrStatusCode_IOError, "a: compute"); }, 1, &array_a);
+    pool.submit_io([] { throw std::runtime_error("a: write"); }, 1, &array_a);
+    pool.submit([&] { ++ran; }, 1, &array_b);
+    pool.submit_io([&] { ++ran; }, 1, &array_b);
+    pool.wait_idle();
+    EXPECT_EQ(ran.load(), 2);
+    ASSERT_TRUE(array_a.failed());
+    EXPECT_FALSE(array_b.failed());
+    EXPECT_FALSE(pool_errors.failed()) << "an array's failure stopped every array";
+    EXPECT_TRUE(stream.failed()); // close reports it
+
+    pool.submit_io([] { throw Error(ZarrStatusCode_InternalError, "no array's"); }, 1);
+    pool.wait_idle();
+    ASSERT_TRUE(pool_errors.failed());
+    EXPECT_FALSE(array_b.failed());
+    try {
+        pool_errors.rethrow();
+        FAIL() << "rethrow did not throw";
+    } catch (const Error& e) {
+        EXPECT_STREQ(e.what(), "no array's");
+    }
+}
+
+TEST(ThreadPool, WithoutIoThreadsAnOwnedIoJobsFailureGoesToItsOwnerNotTheCaller)
+{
+    FirstError pool_errors;
+    FirstError array;
+    ThreadPool pool(1, 8, 100, pool_errors);
+    EXPECT_NO_THROW(
+      pool.submit_io([] { throw Error(ZarrStatusCode_IOError, "disk gone"); }, 10, &array));
+    ASSERT_TRUE(array.failed());
+    EXPECT_FALSE(pool_errors.failed());
+    try {
+        array.rethrow();
+        FAIL() << "rethrow did not throw";
+    } catch (const Error& e) {
+        EXPECT_EQ(e.code(), ZarrStatusCode_IOError);
+        EXPECT_STREQ(e.what(), "disk gone");
+    }
+    // With no owner, the failure is the caller's: it ran the job.
+    EXPECT_THROW(pool.submit_io([] { throw Error(ZarrStatusCode_IOError, "x"); }, 10), Error);
+    EXPECT_FALSE(pool_errors.failed());
+}
