@@ -3,13 +3,13 @@
 // node (array, group) removed under the store is reported, never recreated.
 #include "storage/fs_store_dirs.hh"
 #include "storage/store.hh"
+#include "temp_dir.hh"
 #include "util/error.hh"
 
 #include <gtest/gtest.h>
 
 #include <filesystem>
 #include <string>
-#include <unistd.h>
 
 namespace fs = std::filesystem;
 using zarr::storage::BoundedOrderedSet;
@@ -21,17 +21,8 @@ namespace {
 class StoreDirs : public testing::Test
 {
   protected:
-    void SetUp() override
-    {
-        root_ = fs::temp_directory_path() /
-                ("az-dirs-" + std::to_string(::getpid()) + "-" +
-                 testing::UnitTest::GetInstance()->current_test_info()->name());
-        fs::remove_all(root_);
-        fs::create_directories(root_);
-    }
-    void TearDown() override { fs::remove_all(root_); }
-
-    fs::path root_;
+    const zarr::test::TempDir dir_{ "az-dirs", zarr::test::TempDir::Start::empty };
+    const fs::path& root_ = dir_.path();
 };
 
 void

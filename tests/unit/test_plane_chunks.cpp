@@ -6,6 +6,7 @@
 // Run under ThreadSanitizer by `make test-sanitize`.
 #include "codec/blosc_codec.hh"
 #include "storage/store.hh"
+#include "temp_dir.hh"
 #include "util/error.hh"
 #include "util/thread_pool.hh"
 #include "zarr/array_writer.hh"
@@ -20,7 +21,6 @@
 #include <iterator>
 #include <memory>
 #include <random>
-#include <unistd.h>
 #include <vector>
 
 namespace fs = std::filesystem;
@@ -195,17 +195,11 @@ class PlaneChunks
   protected:
     void SetUp() override
     {
-        const auto [version, shuffle, layout] = GetParam();
-        root_ = fs::temp_directory_path() /
-                ("az-plane-chunks-" + std::to_string(::getpid()) + "-" +
-                 std::to_string(static_cast<int>(version)) + "-" +
-                 std::to_string(shuffle) + "-" + std::to_string(layout.chunk_t));
-        fs::remove_all(root_);
+        const Layout& layout = std::get<2>(GetParam());
         for (int t = 0; t < layout.frames; ++t) {
             frames_.push_back(frame(t));
         }
     }
-    void TearDown() override { fs::remove_all(root_); }
 
     /// Streams every frame through a pool of 8 threads of which 2 compress
     /// and 2 more write, with budgets of a few planes.
@@ -225,7 +219,8 @@ class PlaneChunks
         }
     }
 
-    fs::path root_;
+    const test::TempDir dir_{ "az-plane-chunks" };
+    const fs::path& root_ = dir_.path();
     std::vector<std::vector<uint16_t>> frames_;
 };
 
@@ -308,10 +303,10 @@ TEST(RawPlaneChunks, EveryChunkHoldsItsFramesInPlace)
                                                      { ZarrVersion_2, kShort },
                                                      { ZarrVersion_2, kTall } };
     for (const auto& [version, layout] : cases) {
-        const fs::path root = fs::temp_directory_path() /
-                              ("az-raw-plane-chunks-" + std::to_string(::getpid()) + "-" +
-                               std::to_string(layout.chunk_t));
-        fs::remove_all(root);
+        const test::TempDir dir("az-raw-plane-chunks", test::TempDir::Start::absent,
+                                "-v" + std::to_string(static_cast<int>(version)) + "-" +
+                                  std::to_string(layout.chunk_t));
+        const fs::path& root = dir.path();
         std::vector<std::vector<uint16_t>> frames;
         for (int t = 0; t < layout.frames; ++t) {
             frames.push_back(frame(t));
@@ -365,6 +360,5 @@ TEST(RawPlaneChunks, EveryChunkHoldsItsFramesInPlace)
                 }
             }
         }
-        fs::remove_all(root);
     }
 }

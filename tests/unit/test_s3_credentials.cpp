@@ -4,6 +4,7 @@
 // names it (ctest runs this program through credserver.py).
 #include "storage/s3/credentials.hh"
 #include "storage/s3/remote_credentials.hh"
+#include "temp_dir.hh"
 #include "util/error.hh"
 
 #include <curl/curl.h>
@@ -89,14 +90,10 @@ class Credentials_ : public testing::Test
         for (const char* v : kVariables) {
             unsetenv(v);
         }
-        dir_ = fs::temp_directory_path() /
-               ("az-creds-" + std::to_string(::getpid()) + "-" +
-                testing::UnitTest::GetInstance()->current_test_info()->name());
         fs::create_directories(dir_ / ".aws");
         setenv("HOME", dir_.c_str(), 1); // no ~/.aws of the machine
         setenv("AWS_EC2_METADATA_DISABLED", "true", 1);
     }
-    void TearDown() override { fs::remove_all(dir_); }
 
     /// The fake endpoint, configured with `settings` (JSON); skips the test
     /// when it is not running.
@@ -111,7 +108,8 @@ class Credentials_ : public testing::Test
     }
     std::string stats() { return control(std::string(std::getenv("ACQUIRE_ZARR_TEST_CRED_SERVER")) + "/_ctl/stats"); }
 
-    fs::path dir_;
+    const zarr::test::TempDir tmp_{ "az-creds" };
+    const fs::path& dir_ = tmp_.path();
 };
 
 /// The tests that need the fake endpoint (ctest runs them only through

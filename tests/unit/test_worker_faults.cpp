@@ -4,6 +4,7 @@
 // no object appears for the chunks that failed.
 #include "codec/blosc_codec.hh"
 #include "storage/store.hh"
+#include "temp_dir.hh"
 #include "util/error.hh"
 #include "util/thread_pool.hh"
 #include "zarr/array_writer.hh"
@@ -12,7 +13,6 @@
 
 #include <filesystem>
 #include <memory>
-#include <unistd.h>
 #include <vector>
 
 namespace fs = std::filesystem;
@@ -39,15 +39,8 @@ spec(ZarrVersion version, int level)
 class WorkerFaults : public testing::TestWithParam<ZarrVersion>
 {
   protected:
-    void SetUp() override
-    {
-        root_ = fs::temp_directory_path() /
-                ("az-worker-faults-" + std::to_string(::getpid()) + "-" +
-                 std::to_string(static_cast<int>(GetParam())));
-        fs::remove_all(root_);
-    }
-    void TearDown() override { fs::remove_all(root_); }
-    fs::path root_;
+    const test::TempDir dir_{ "az-worker-faults" };
+    const fs::path& root_ = dir_.path();
 };
 
 } // namespace
