@@ -140,7 +140,7 @@ TEST(FilesystemStore, ThousandsOfFilesOpenAtOnceStayWithinAQuarterOfTheLimit)
     rl.rlim_cur = 64; // the store sizes its budget when it opens
     ASSERT_EQ(::setrlimit(RLIMIT_NOFILE, &rl), 0);
 
-    const zarr::test::TempDir dir("descriptor-budget");
+    const zarr::test::TempDir dir;
     const auto& root = dir.path();
     const size_t before = open_descriptor_count();
     {

@@ -21,7 +21,7 @@ using zarr::storage::open_filesystem_store;
 
 namespace {
 
-class FilesystemStore : public testing::Test
+class FilesystemStore : public zarr::test::TempDirTest<>
 {
   protected:
     std::string read(const fs::path& p)
@@ -29,9 +29,6 @@ class FilesystemStore : public testing::Test
         std::ifstream in(p, std::ios::binary);
         return { std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>() };
     }
-
-    const zarr::test::TempDir dir_{ "az-store" };
-    const fs::path& root_ = dir_.path();
 };
 
 } // namespace

@@ -18,12 +18,7 @@ using zarr::storage::StoreDirectories;
 
 namespace {
 
-class StoreDirs : public testing::Test
-{
-  protected:
-    const zarr::test::TempDir dir_{ "az-dirs", zarr::test::TempDir::Start::empty };
-    const fs::path& root_ = dir_.path();
-};
+using StoreDirs = zarr::test::TempDirTest<zarr::test::TempDir::Start::empty>;
 
 void
 write_file(zarr::storage::Store& store, const std::string& key)

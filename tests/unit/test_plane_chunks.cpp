@@ -190,7 +190,8 @@ class FailingStore : public storage::Store
 };
 
 class PlaneChunks
-  : public testing::TestWithParam<std::tuple<ZarrVersion, int, Layout>>
+  : public test::TempDirTest<test::TempDir::Start::absent,
+                             testing::TestWithParam<std::tuple<ZarrVersion, int, Layout>>>
 {
   protected:
     void SetUp() override
@@ -219,8 +220,6 @@ class PlaneChunks
         }
     }
 
-    const test::TempDir dir_{ "az-plane-chunks" };
-    const fs::path& root_ = dir_.path();
     std::vector<std::vector<uint16_t>> frames_;
 };
 
@@ -303,7 +302,7 @@ TEST(RawPlaneChunks, EveryChunkHoldsItsFramesInPlace)
                                                      { ZarrVersion_2, kShort },
                                                      { ZarrVersion_2, kTall } };
     for (const auto& [version, layout] : cases) {
-        const test::TempDir dir("az-raw-plane-chunks", test::TempDir::Start::absent,
+        const test::TempDir dir(test::TempDir::Start::absent,
                                 "-v" + std::to_string(static_cast<int>(version)) + "-" +
                                   std::to_string(layout.chunk_t));
         const fs::path& root = dir.path();

@@ -53,7 +53,7 @@ TEST_P(TwoDimensions, OneFrameFillsTheArrayAndReadsBackAsTheFrame)
     const auto [version, swapped] = GetParam();
     const ArraySpec spec = two_d(version, swapped ? std::vector<size_t>{ 1, 0 }
                                                   : std::vector<size_t>{});
-    const test::TempDir dir("az-two-dims");
+    const test::TempDir dir;
     const fs::path& root = dir.path();
     auto store = storage::make_filesystem_store(root.string());
     FirstError errors;

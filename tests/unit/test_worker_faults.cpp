@@ -36,12 +36,8 @@ spec(ZarrVersion version, int level)
     return s;
 }
 
-class WorkerFaults : public testing::TestWithParam<ZarrVersion>
-{
-  protected:
-    const test::TempDir dir_{ "az-worker-faults" };
-    const fs::path& root_ = dir_.path();
-};
+using WorkerFaults =
+  test::TempDirTest<test::TempDir::Start::absent, testing::TestWithParam<ZarrVersion>>;
 
 } // namespace
 
