@@ -1,3 +1,4 @@
+#include "recorded_error.hh"
 #include "util/error.hh"
 #include "util/thread_pool.hh"
 
@@ -13,6 +14,7 @@
 using zarr::Error;
 using zarr::FirstError;
 using zarr::ThreadPool;
+using zarr::test::recorded_error;
 
 namespace {
 
@@ -69,13 +71,9 @@ TEST(ThreadPool, ThrowingJobRecordsTheFirstErrorAndOthersStillRun)
     pool.wait_idle();
     EXPECT_EQ(ran.load(), 10);
     ASSERT_TRUE(errors.failed());
-    try {
-        errors.rethrow();
-        FAIL() << "rethrow did not throw";
-    } catch (const Error& e) {
-        EXPECT_EQ(e.code(), ZarrStatusCode_IOError);
-        EXPECT_STREQ(e.what(), "disk on fire");
-    }
+    const Error e = recorded_error(errors);
+    EXPECT_EQ(e.code(), ZarrStatusCode_IOError);
+    EXPECT_STREQ(e.what(), "disk on fire");
 }
 
 TEST(ThreadPool, SubmitBlocksWhileTheByteBudgetIsSpent)
@@ -231,11 +229,7 @@ TEST(ThreadPool, WaitIdleWaitsForIoJobsAndTheirErrorsAreRecorded)
         EXPECT_EQ(done.load(), 20);
     }
     ASSERT_TRUE(errors.failed());
-    try {
-        errors.rethrow();
-    } catch (const Error& e) {
-        EXPECT_STREQ(e.what(), "write refused");
-    }
+    EXPECT_STREQ(recorded_error(errors).what(), "write refused");
 }
 
 TEST(ThreadPool, SubmitIoBlocksWhileTheIoBudgetIsSpentButNotTheComputeLane)
@@ -305,12 +299,7 @@ TEST(ThreadPool, AJobWithAnOwnerFailsItsOwnerAndAJobWithoutOneFailsThePool)
     pool.wait_idle();
     ASSERT_TRUE(pool_errors.failed());
     EXPECT_FALSE(array_b.failed());
-    try {
-        pool_errors.rethrow();
-        FAIL() << "rethrow did not throw";
-    } catch (const Error& e) {
-        EXPECT_STREQ(e.what(), "no array's");
-    }
+    EXPECT_STREQ(recorded_error(pool_errors).what(), "no array's");
 }
 
 TEST(ThreadPool, WithoutIoThreadsAnOwnedIoJobsFailureGoesToItsOwnerNotTheCaller)
@@ -322,13 +311,9 @@ TEST(ThreadPool, WithoutIoThreadsAnOwnedIoJobsFailureGoesToItsOwnerNotTheCaller)
       pool.submit_io([] { throw Error(ZarrStatusCode_IOError, "disk gone"); }, 10, &array));
     ASSERT_TRUE(array.failed());
     EXPECT_FALSE(pool_errors.failed());
-    try {
-        array.rethrow();
-        FAIL() << "rethrow did not throw";
-    } catch (const Error& e) {
-        EXPECT_EQ(e.code(), ZarrStatusCode_IOError);
-        EXPECT_STREQ(e.what(), "disk gone");
-    }
+    const Error e = recorded_error(array);
+    EXPECT_EQ(e.code(), ZarrStatusCode_IOError);
+    EXPECT_STREQ(e.what(), "disk gone");
     // With no owner, the failure is the caller's: it ran the job.
     EXPECT_THROW(pool.submit_io([] { throw Error(ZarrStatusCode_IOError, "x"); }, 10), Error);
     EXPECT_FALSE(pool_errors.failed());
