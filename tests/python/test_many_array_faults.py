@@ -2,12 +2,12 @@
 interleaved in a random order): a full disk, and one array's directory
 removed under the stream.
 
-As in test_faults.py, the stream runs in a child process (a hang fails the
-test through a timeout, a crash shows as a signal); the child pauses once
-the frames appended so far are complete on disk, the parent injects the
-fault, and the child goes on. Frame i of array a is deterministic
-(frame_values), so the parent checks what it reads back, with zarr-python
-and TensorStore, without receiving the data.
+As in test_faults.py, the stream runs in a child process (child_runner.py:
+a hang fails the test through a timeout, a crash shows as a signal); the
+child pauses once the frames appended so far are complete on disk, the
+parent injects the fault, and the child goes on. Frame i of array a is
+deterministic (frame_values), so the parent checks what it reads back, with
+zarr-python and TensorStore, without receiving the data.
 
 What the stream does after one array fails (docs/reliability.md, "Streams of
 several arrays and plates"): that array refuses every later append with its
