@@ -88,7 +88,7 @@ ThreadPool::~ThreadPool()
 }
 
 void
-ThreadPool::submit(Job job, size_t bytes)
+ThreadPool::submit(Job job, size_t bytes, FirstError* owner)
 {
     Lane& lane = compute_lane_;
     std::unique_lock lock(mutex_);
@@ -98,16 +98,24 @@ ThreadPool::submit(Job job, size_t bytes)
                                      lane.bytes_in_flight + bytes <= byte_budget_);
     });
     lane.bytes_in_flight += bytes;
-    lane.queue.push_back(Entry{ std::move(job), bytes });
+    lane.queue.push_back(Entry{ std::move(job), bytes, owner });
     lock.unlock();
     lane.work_ready.notify_one();
 }
 
 void
-ThreadPool::submit_io(Job job, size_t bytes, IoShare* share)
+ThreadPool::submit_io(Job job, size_t bytes, FirstError* owner, IoShare* share)
 {
     if (io_lane_.n_threads == 0) { // set before any submit, never changed
-        job();
+        if (owner == nullptr) {
+            job();
+            return;
+        }
+        try {
+            job();
+        } catch (...) {
+            owner->record_current(); // as on an I/O thread
+        }
         return;
     }
     Lane& lane = io_lane_;
@@ -120,7 +128,7 @@ ThreadPool::submit_io(Job job, size_t bytes, IoShare* share)
     if (share != nullptr) {
         share->bytes_ += bytes;
     }
-    lane.queue.push_back(Entry{ std::move(job), bytes, share });
+    lane.queue.push_back(Entry{ std::move(job), bytes, owner, share });
     lock.unlock();
     lane.work_ready.notify_one();
 }
@@ -133,7 +141,7 @@ ThreadPool::try_submit(Job job)
         if (compute_lane_.stopping || compute_lane_.queue.size() >= max_queued_) {
             return false;
         }
-        compute_lane_.queue.push_back(Entry{ std::move(job), 0 });
+        compute_lane_.queue.push_back(Entry{ std::move(job), 0, nullptr });
     }
     compute_lane_.work_ready.notify_one();
     return true;
@@ -195,7 +203,7 @@ ThreadPool::worker_loop(Lane& lane)
         try {
             entry.job();
         } catch (...) {
-            errors_.record_current();
+            (entry.owner != nullptr ? *entry.owner : errors_).record_current();
         }
         entry.job = nullptr; // release captured buffers outside the lock
 

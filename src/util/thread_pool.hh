@@ -1,8 +1,9 @@
 // A fixed set of worker threads behind a bounded queue. submit() blocks while
 // the queue is full or the bytes held by queued and running jobs exceed the
 // budget: that is the stream's backpressure. A job that throws has its error
-// recorded in the FirstError given at construction; the pool keeps running
-// so that nothing waits forever on a failed job.
+// recorded in the FirstError of its owner (the array it writes), or, for a
+// job that belongs to no array, in the FirstError given at construction; the
+// pool keeps running so that nothing waits forever on a failed job.
 #pragma once
 
 #include "error.hh"
@@ -64,8 +65,11 @@ class ThreadPool
 
     /// Queues `job`, which holds `bytes` of memory until it finishes. Blocks
     /// while the pool is saturated. A job larger than the whole budget is
-    /// admitted once nothing else is in flight.
-    void submit(Job job, size_t bytes);
+    /// admitted once nothing else is in flight. What `job` throws is
+    /// recorded in `owner` (one array's errors: that array stops, the
+    /// others go on) or, with no owner, in the pool's FirstError (a failure
+    /// that belongs to no array stops every array).
+    void submit(Job job, size_t bytes, FirstError* owner = nullptr);
 
     /// Queues `job` (which holds no budgeted memory) unless the queue is
     /// full or the pool is stopping; never blocks. Workers may call it.
@@ -74,9 +78,14 @@ class ThreadPool
     /// Queues a storage job for the I/O threads, so that a burst of writes
     /// never takes the threads that compress; blocks while the I/O jobs
     /// hold more than the I/O budget (the storage is the bottleneck). With
-    /// no I/O threads, runs `job` here. Workers may call it: I/O jobs never
-    /// wait for other jobs.
-    void submit_io(Job job, size_t bytes, IoShare* share = nullptr);
+    /// no I/O threads, runs `job` here (what it throws then goes to `owner`
+    /// as well, or, with no owner, to the caller). Workers may call it: I/O
+    /// jobs never wait for other jobs. `owner` as for submit(). `share`
+    /// counts the job's bytes as one producer's (IoShare).
+    void submit_io(Job job,
+                   size_t bytes,
+                   FirstError* owner = nullptr,
+                   IoShare* share = nullptr);
 
     /// Blocks until every submitted job (I/O jobs included) has finished.
     void wait_idle();
@@ -122,7 +131,8 @@ class ThreadPool
     {
         Job job;
         size_t bytes;
-        IoShare* share = nullptr;
+        FirstError* owner = nullptr; // where its failure goes; null: errors_
+        IoShare* share = nullptr;    // whose I/O bytes it holds, if counted apart
     };
 
     /// Jobs, the bytes they hold, and the threads waiting on either.

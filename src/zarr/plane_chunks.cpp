@@ -318,15 +318,10 @@ PlaneChunks::store_complete(const std::shared_ptr<PlaneChunk>& complete)
     // A large one goes to the I/O threads: every chunk of a slab completes
     // on the same frame, and a burst of direct writes must not stop the
     // compression of the next frames.
-    c_.pool.submit_io(
-      [this, store, done = complete] {
-          try {
-              store(*done);
-          } catch (...) {
-              c_.errors.record_current(); // this array's: the others go on
-          }
-      },
-      chunk.end, c_.io_share);
+    c_.pool.submit_io([store, done = complete] { store(*done); },
+                      chunk.end,
+                      &c_.errors, // a failure is this array's: the others go on
+                      c_.io_share);
 }
 
 } // namespace

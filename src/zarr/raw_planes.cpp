@@ -128,19 +128,17 @@ RawPlanes::write_group(bool completes)
         const size_t bytes = static_cast<size_t>(batch->size() * n);
         c_.pool.submit_io(
           [this, staging, batch, n] {
-              try {
-                  for (const Write& w : *batch) {
-                      if (c_.errors.failed()) {
-                          return; // the array already failed
-                      }
-                      w.chunk->place->write(w.at, w.src, static_cast<size_t>(n));
-                      planes_stored(*w.chunk, w.planes);
+              for (const Write& w : *batch) {
+                  if (c_.errors.failed()) {
+                      return; // the array already failed
                   }
-              } catch (...) {
-                  c_.errors.record_current(); // this array's: the others go on
+                  w.chunk->place->write(w.at, w.src, static_cast<size_t>(n));
+                  planes_stored(*w.chunk, w.planes);
               }
           },
-          bytes, c_.io_share);
+          bytes,
+          &c_.errors, // a failure is this array's: the others go on
+          c_.io_share);
         batch = std::make_shared<std::vector<Write>>();
     };
     const auto& tiles = c_.scatter.tiles();
@@ -203,16 +201,14 @@ RawPlanes::pad(const std::shared_ptr<RawChunk>& chunk)
             const uint64_t k = std::min(write_group_, total - p);
             c_.pool.submit_io(
               [this, chunk, at = p * plane, n = k * plane, k] {
-                  try {
-                      if (!c_.errors.failed()) {
-                          chunk->place->write(at, zeros_.get(), static_cast<size_t>(n));
-                          planes_stored(*chunk, k);
-                      }
-                  } catch (...) {
-                      c_.errors.record_current(); // this array's: the others go on
+                  if (!c_.errors.failed()) {
+                      chunk->place->write(at, zeros_.get(), static_cast<size_t>(n));
+                      planes_stored(*chunk, k);
                   }
               },
-              static_cast<size_t>(k * plane), c_.io_share);
+              static_cast<size_t>(k * plane),
+              &c_.errors, // a failure is this array's: the others go on
+              c_.io_share);
             p += k;
         }
         unwritten -= total - chunk->next_plane;

@@ -310,15 +310,10 @@ ShardWriter::pack_chunk(const std::vector<uint64_t>& coords,
     }
     for (auto& pack : ready) {
         if (pack) {
-            c_.pool.submit_io(
-              [this, shard, pack] {
-                  try {
-                      write_pack(shard, *pack);
-                  } catch (...) {
-                      c_.errors.record_current(); // this array's: the others go on
-                  }
-              },
-              pack->used, c_.io_share);
+            c_.pool.submit_io([this, shard, pack] { write_pack(shard, *pack); },
+                              pack->used,
+                              &c_.errors, // a failure is this array's: the others go on
+                              c_.io_share);
         }
     }
 }

@@ -153,16 +153,13 @@ WholeChunks::submit_chunks(uint64_t base)
         const uint64_t bytes = batch->size() * chunk_bytes;
         c_.pool.submit(
           [this, batch = std::move(batch)] {
-              try {
-                  for (auto& done : *batch) {
-                      write_chunk(done.coords, done.chunk);
-                      done.chunk = Buffer(); // back to the pool at once
-                  }
-              } catch (...) {
-                  c_.errors.record_current(); // this array's: the others go on
+              for (auto& done : *batch) {
+                  write_chunk(done.coords, done.chunk);
+                  done.chunk = Buffer(); // back to the pool at once
               }
           },
-          static_cast<size_t>(bytes));
+          static_cast<size_t>(bytes),
+          &c_.errors); // a failure is this array's: the others go on
         batch = new_batch();
     };
     for (const FrameScatter::Tile& tile : tiles) {

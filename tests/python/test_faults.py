@@ -33,24 +33,19 @@ unavailable here, with the reason):
 from __future__ import annotations
 
 import errno
-import json
 import os
-import select
 import shutil
 import subprocess
 import sys
-import tempfile
 import textwrap
-import time
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-import acquire_zarr as aqz
+from child_runner import (ChildRun, mounted_small_tmpfs, run_paused_child, scratch_dir,
+                          try_mount, umount)
 
-HERE = Path(__file__).resolve().parent
-PACKAGE_ROOT = Path(aqz.__file__).resolve().parent.parent
 TIMEOUT = 120  # seconds for a whole child run; a hang fails the test
 PROMPT = 10.0  # seconds any single append/close may take here
 # Linux capabilities that let root ignore permission bits.
@@ -179,17 +174,12 @@ def frame_values(i: int, height: int, width: int, compressible: int) -> np.ndarr
     return rng.integers(0, 65535, size=(height, width), dtype=np.uint16, endpoint=True)
 
 
-class Run:
+class Run(ChildRun):
     """What the child reported."""
-
-    def __init__(self, returncode: int, stdout: str, stderr: str):
-        self.returncode = returncode
-        self.stderr = stderr
-        self.events = [json.loads(line) for line in stdout.splitlines() if line.startswith("{")]
 
     @property
     def errors(self) -> list[dict]:
-        return [e for e in self.events if e["event"] == "error"]
+        return self.of("error")
 
     @property
     def acked(self) -> int:
@@ -209,10 +199,6 @@ class Run:
             if e["event"] == "pause":
                 return e["frames"]
         return None
-
-    def describe(self) -> str:
-        events = "\n  ".join(json.dumps(e) for e in self.events)
-        return f"exit {self.returncode}\nevents:\n  {events}\nstderr: {self.stderr[-3000:]}"
 
 
 def make_job(store: Path, *, version: int, frames: int, pause_at: int = -1,
@@ -237,13 +223,6 @@ def make_job(store: Path, *, version: int, frames: int, pause_at: int = -1,
                 calls=calls)
 
 
-def child_env() -> dict:
-    env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join(
-        [str(PACKAGE_ROOT), str(HERE)] + ([env["PYTHONPATH"]] if env.get("PYTHONPATH") else []))
-    return env
-
-
 def drop_dac_capabilities() -> None:
     """In the forked child before exec: remove the capabilities that bypass
     file permissions from the bounding set, so the exec'd root process obeys
@@ -266,44 +245,10 @@ def run_child(job: dict, fault=None, obey_permissions: bool = False) -> Run:
     paused (all frames so far on disk), then lets the child go on. With
     `obey_permissions`, a root child loses the capabilities that bypass
     permission bits."""
-    script = Path(job["store"]).parent / "child.py"
-    script.write_text(CHILD)
     preexec = None
     if obey_permissions and os.geteuid() == 0:
         preexec = drop_dac_capabilities
-    proc = subprocess.Popen([sys.executable, str(script), json.dumps(job)],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            env=child_env(), cwd=str(Path(job["store"]).parent),
-                            preexec_fn=preexec)
-    head = b""
-    try:
-        if fault is not None:
-            # Raw reads with a deadline: the child may hang before pausing.
-            deadline = time.monotonic() + TIMEOUT
-            fd = proc.stdout.fileno()
-            while b'"pause"' not in head:
-                left = deadline - time.monotonic()
-                if left <= 0 or not select.select([fd], [], [], left)[0]:
-                    raise subprocess.TimeoutExpired(proc.args, TIMEOUT)
-                chunk = os.read(fd, 65536)
-                if not chunk:
-                    break  # the child ended without pausing
-                head += chunk
-            if b'"pause"' not in head:
-                out, err = proc.communicate(timeout=TIMEOUT)
-                pytest.fail("child never paused:\n" + (head + out).decode(errors="replace")
-                            + err.decode(errors="replace")[-3000:])
-            fault()
-            Path(job["go_file"]).touch()
-        out, err = proc.communicate(timeout=TIMEOUT)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        out, err = proc.communicate()
-        pytest.fail(f"the stream hung (no exit within {TIMEOUT} s):\n"
-                    f"{(head + out).decode(errors='replace')}\n"
-                    f"{err.decode(errors='replace')[-3000:]}")
-    return Run(proc.returncode, (head + out).decode(errors="replace"),
-               err.decode(errors="replace"))
+    return Run(*run_paused_child(CHILD, job, timeout=TIMEOUT, fault=fault, preexec_fn=preexec))
 
 
 def assert_prompt_and_clean_exit(run: Run) -> None:
@@ -357,13 +302,7 @@ def missing_data_named(message: str, version: int) -> bool:
 
 @pytest.fixture
 def workdir():
-    """A directory outside pytest's tmp_path (which is private to the user
-    running the tests), removed afterwards whatever state it is in."""
-    path = Path(tempfile.mkdtemp(prefix="az-faults-"))
-    os.chmod(path, 0o755)
-    yield path
-    subprocess.run(["chmod", "-R", "u+rwX", str(path)], check=False, capture_output=True)
-    shutil.rmtree(path, ignore_errors=True)
+    yield from scratch_dir("az-faults-")
 
 
 VERSIONS = pytest.mark.parametrize("version", [2, 3], ids=["v2", "v3"])
@@ -485,17 +424,6 @@ def assert_no_silent_gaps(store: Path, job: dict, run: Run) -> None:
         f"({job['frame_key'].format(i=silent[0])}, ...). Errors: {messages}")
 
 
-def try_mount(*args: str) -> tuple[bool, str]:
-    if shutil.which("mount") is None:
-        return False, "no mount command"
-    result = subprocess.run(["mount", *args], capture_output=True, text=True)
-    return result.returncode == 0, result.stderr.strip()
-
-
-def umount(path: Path) -> None:
-    subprocess.run(["umount", "-l", str(path)], capture_output=True)
-
-
 @VERSIONS
 def test_store_remounted_read_only_surfaces_and_keeps_written_frames(workdir, version):
     """The filesystem under the store turns read-only mid-stream (like ext4's
@@ -567,13 +495,7 @@ def test_store_removed_while_streaming_surfaces_without_hanging(workdir, version
 
 @pytest.fixture
 def small_tmpfs(workdir):
-    mnt = workdir / "small"
-    mnt.mkdir()
-    ok, why = try_mount("-t", "tmpfs", "-o", "size=8m", "tmpfs", str(mnt))
-    if not ok:
-        pytest.skip(f"cannot mount a tmpfs here ({why}); RLIMIT_FSIZE covers the size case")
-    yield mnt
-    umount(mnt)
+    yield from mounted_small_tmpfs(workdir, "RLIMIT_FSIZE covers the size case")
 
 
 @VERSIONS

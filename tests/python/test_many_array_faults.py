@@ -2,12 +2,12 @@
 interleaved in a random order): a full disk, and one array's directory
 removed under the stream.
 
-As in test_faults.py, the stream runs in a child process (a hang fails the
-test through a timeout, a crash shows as a signal); the child pauses once
-the frames appended so far are complete on disk, the parent injects the
-fault, and the child goes on. Frame i of array a is deterministic
-(frame_values), so the parent checks what it reads back, with zarr-python
-and TensorStore, without receiving the data.
+As in test_faults.py, the stream runs in a child process (child_runner.py:
+a hang fails the test through a timeout, a crash shows as a signal); the
+child pauses once the frames appended so far are complete on disk, the
+parent injects the fault, and the child goes on. Frame i of array a is
+deterministic (frame_values), so the parent checks what it reads back, with
+zarr-python and TensorStore, without receiving the data.
 
 What the stream does after one array fails (docs/reliability.md, "Streams of
 several arrays and plates"): that array refuses every later append with its
@@ -17,16 +17,9 @@ naming the failure, and says for every array what it keeps.
 
 from __future__ import annotations
 
-import json
-import os
 import re
-import select
 import shutil
-import subprocess
-import sys
-import tempfile
 import textwrap
-import time
 from pathlib import Path
 
 import numpy as np
@@ -34,9 +27,8 @@ import pytest
 import tensorstore as ts
 import zarr
 
-import acquire_zarr as aqz
+from child_runner import ChildRun, mounted_small_tmpfs, run_paused_child, scratch_dir
 
-PACKAGE_ROOT = Path(aqz.__file__).resolve().parent.parent
 TIMEOUT = 180  # seconds for a whole child run; a hang fails the test
 PROMPT = 10.0  # seconds any single append or close may take
 N_ARRAYS = 16
@@ -143,15 +135,7 @@ def frame_values(a: int, i: int) -> np.ndarray:
     return rng.integers(0, 65536, size=(H, W), dtype=np.uint16)
 
 
-class Run:
-    def __init__(self, returncode: int, stdout: str, stderr: str):
-        self.returncode = returncode
-        self.stderr = stderr
-        self.events = [json.loads(line) for line in stdout.splitlines() if line.startswith("{")]
-
-    def of(self, kind: str) -> list[dict]:
-        return [e for e in self.events if e["event"] == kind]
-
+class Run(ChildRun):
     @property
     def acked(self) -> dict[str, int]:
         return self.of("acked")[0]["acked"]
@@ -165,45 +149,10 @@ class Run:
         errors = self.of("close_error")
         return errors[0]["message"] if errors else None
 
-    def describe(self) -> str:
-        events = "\n  ".join(json.dumps(e)[:600] for e in self.events)
-        return f"exit {self.returncode}\nevents:\n  {events}\nstderr: {self.stderr[-3000:]}"
-
 
 def run_child(job: dict, fault) -> Run:
     """Runs the child; calls `fault` once it paused, then lets it go on."""
-    script = Path(job["store"]).parent / "child.py"
-    script.write_text(CHILD)
-    env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join(
-        [str(PACKAGE_ROOT)] + ([env["PYTHONPATH"]] if env.get("PYTHONPATH") else []))
-    proc = subprocess.Popen([sys.executable, str(script), json.dumps(job)],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env,
-                            cwd=str(Path(job["store"]).parent))
-    head = b""
-    try:
-        deadline = time.monotonic() + TIMEOUT
-        fd = proc.stdout.fileno()
-        while b'"pause"' not in head:
-            left = deadline - time.monotonic()
-            if left <= 0 or not select.select([fd], [], [], left)[0]:
-                raise subprocess.TimeoutExpired(proc.args, TIMEOUT)
-            chunk = os.read(fd, 65536)
-            if not chunk:
-                break
-            head += chunk
-        if b'"pause"' in head:
-            fault()
-            Path(job["go_file"]).touch()
-        out, err = proc.communicate(timeout=TIMEOUT)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        out, err = proc.communicate()
-        pytest.fail(f"the stream hung (no exit within {TIMEOUT} s):\n"
-                    f"{(head + out).decode(errors='replace')}\n"
-                    f"{err.decode(errors='replace')[-3000:]}")
-    run = Run(proc.returncode, (head + out).decode(errors="replace"),
-              err.decode(errors="replace"))
+    run = Run(*run_paused_child(CHILD, job, timeout=TIMEOUT, fault=fault))
     assert run.returncode == 0 and run.of("pause"), "child crashed or got stuck:\n" + run.describe()
     return run
 
@@ -250,23 +199,12 @@ def assert_reads_back(store: Path, key: str, version: int, frames: int) -> None:
 
 @pytest.fixture
 def workdir():
-    path = Path(tempfile.mkdtemp(prefix="az-many-faults-"))
-    yield path
-    shutil.rmtree(path, ignore_errors=True)
+    yield from scratch_dir("az-many-faults-")
 
 
 @pytest.fixture
 def small_tmpfs(workdir):
-    mnt = workdir / "small"
-    mnt.mkdir()
-    if shutil.which("mount") is None:
-        pytest.skip("no mount command; test_faults.py covers a full disk by RLIMIT_FSIZE")
-    result = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=8m", "tmpfs", str(mnt)],
-                            capture_output=True, text=True)
-    if result.returncode != 0:
-        pytest.skip(f"cannot mount a tmpfs here ({result.stderr.strip()})")
-    yield mnt
-    subprocess.run(["umount", "-l", str(mnt)], capture_output=True)
+    yield from mounted_small_tmpfs(workdir, "test_faults.py covers a full disk by RLIMIT_FSIZE")
 
 
 @VERSIONS

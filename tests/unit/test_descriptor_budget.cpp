@@ -3,6 +3,7 @@
 // filesystem store writes any number of files through it.
 #include "storage/descriptor_budget.hh"
 #include "storage/store.hh"
+#include "temp_dir.hh"
 
 #include <gtest/gtest.h>
 
@@ -139,9 +140,8 @@ TEST(FilesystemStore, ThousandsOfFilesOpenAtOnceStayWithinAQuarterOfTheLimit)
     rl.rlim_cur = 64; // the store sizes its budget when it opens
     ASSERT_EQ(::setrlimit(RLIMIT_NOFILE, &rl), 0);
 
-    const auto root = std::filesystem::temp_directory_path() /
-                      ("descriptor-budget-" + std::to_string(::getpid()));
-    std::filesystem::remove_all(root);
+    const zarr::test::TempDir dir;
+    const auto& root = dir.path();
     const size_t before = open_descriptor_count();
     {
         auto store = zarr::storage::make_filesystem_store(root.string());
@@ -168,5 +168,4 @@ TEST(FilesystemStore, ThousandsOfFilesOpenAtOnceStayWithinAQuarterOfTheLimit)
         const auto path = root / "c" / std::to_string(i);
         ASSERT_EQ(std::filesystem::file_size(path), 4u) << path;
     }
-    std::filesystem::remove_all(root);
 }

@@ -1,4 +1,5 @@
 #include "storage/fs_store.hh"
+#include "temp_dir.hh"
 #include "util/buffer_pool.hh"
 #include "util/error.hh"
 
@@ -20,25 +21,14 @@ using zarr::storage::open_filesystem_store;
 
 namespace {
 
-class FilesystemStore : public testing::Test
+class FilesystemStore : public zarr::test::TempDirTest<>
 {
   protected:
-    void SetUp() override
-    {
-        root_ = fs::temp_directory_path() /
-                ("az-store-" + std::to_string(::getpid()) + "-" +
-                 testing::UnitTest::GetInstance()->current_test_info()->name());
-        fs::remove_all(root_);
-    }
-    void TearDown() override { fs::remove_all(root_); }
-
     std::string read(const fs::path& p)
     {
         std::ifstream in(p, std::ios::binary);
         return { std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>() };
     }
-
-    fs::path root_;
 };
 
 } // namespace

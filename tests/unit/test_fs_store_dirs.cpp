@@ -3,13 +3,13 @@
 // node (array, group) removed under the store is reported, never recreated.
 #include "storage/fs_store_dirs.hh"
 #include "storage/store.hh"
+#include "temp_dir.hh"
 #include "util/error.hh"
 
 #include <gtest/gtest.h>
 
 #include <filesystem>
 #include <string>
-#include <unistd.h>
 
 namespace fs = std::filesystem;
 using zarr::storage::BoundedOrderedSet;
@@ -18,21 +18,7 @@ using zarr::storage::StoreDirectories;
 
 namespace {
 
-class StoreDirs : public testing::Test
-{
-  protected:
-    void SetUp() override
-    {
-        root_ = fs::temp_directory_path() /
-                ("az-dirs-" + std::to_string(::getpid()) + "-" +
-                 testing::UnitTest::GetInstance()->current_test_info()->name());
-        fs::remove_all(root_);
-        fs::create_directories(root_);
-    }
-    void TearDown() override { fs::remove_all(root_); }
-
-    fs::path root_;
-};
+using StoreDirs = zarr::test::TempDirTest<zarr::test::TempDir::Start::empty>;
 
 void
 write_file(zarr::storage::Store& store, const std::string& key)
@@ -138,33 +124,26 @@ TEST_F(StoreDirs, AnArrayRemovedUnderTheStoreIsReportedNotRecreated)
     fs::remove_all(root_ / "a");
 
     const std::string named = "the directory '" + (root_ / "a").string() + "' was removed";
-    for (const char* key : { "a/c/1/0", "a/c/0/1" }) { // a new and a known directory
+    const auto expect_refused = [&](const std::string& what, const auto& write) {
         try {
-            write_file(*store, key);
-            ADD_FAILURE() << key << " was written into the removed array";
+            write();
+            ADD_FAILURE() << what << " was written into the removed array";
         } catch (const zarr::Error& e) {
             EXPECT_NE(std::string(e.what()).find(named), std::string::npos) << e.what();
         }
+        EXPECT_FALSE(fs::exists(root_ / "a"));
+    };
+    const auto put_metadata = [&] { store->put_atomic("a/zarr.json", "{}"); };
+    for (const char* key : { "a/c/1/0", "a/c/0/1" }) { // a new and a known directory
+        expect_refused(key, [&] { write_file(*store, key); });
     }
-    try {
-        store->put_atomic("a/zarr.json", "{}");
-        ADD_FAILURE() << "the removed array's metadata was written";
-    } catch (const zarr::Error& e) {
-        EXPECT_NE(std::string(e.what()).find(named), std::string::npos) << e.what();
-    }
-    EXPECT_FALSE(fs::exists(root_ / "a"));
+    expect_refused("its metadata", put_metadata);
 
     // The same once the store has forgotten that "a" exists (a long stream).
     for (size_t i = 0; i <= StoreDirectories::kKnownCapacity; ++i) {
         write_file(*store, "b/c/" + std::to_string(i) + "/0");
     }
-    try {
-        store->put_atomic("a/zarr.json", "{}");
-        ADD_FAILURE() << "the removed array's metadata was written";
-    } catch (const zarr::Error& e) {
-        EXPECT_NE(std::string(e.what()).find(named), std::string::npos) << e.what();
-    }
-    EXPECT_FALSE(fs::exists(root_ / "a"));
+    expect_refused("its metadata", put_metadata);
 
     // The other array goes on; sync skips the removed directories.
     write_file(*store, "b/c/1/0");

@@ -1,30 +1,12 @@
+#include "dimension_specs.hh"
 #include "zarr/geometry.hh"
 
 #include <gtest/gtest.h>
 
 #include <vector>
 
-using zarr::DimensionSpec;
 using zarr::Geometry;
-
-namespace {
-
-std::vector<DimensionSpec>
-dims(std::vector<std::array<uint64_t, 3>> specs) // size, chunk, shard
-{
-    std::vector<DimensionSpec> out;
-    for (size_t i = 0; i < specs.size(); ++i) {
-        DimensionSpec d;
-        d.name = "d" + std::to_string(i);
-        d.size = specs[i][0];
-        d.chunk = specs[i][1];
-        d.shard_chunks = specs[i][2];
-        out.push_back(d);
-    }
-    return out;
-}
-
-} // namespace
+using zarr::test::dims;
 
 TEST(Geometry, RaggedChunkCountsInEveryDimension)
 {

@@ -5,7 +5,9 @@
 // close included; a storage failure is recorded once and nothing hangs.
 // Run under ThreadSanitizer by `make test-sanitize`.
 #include "codec/blosc_codec.hh"
+#include "recorded_error.hh"
 #include "storage/store.hh"
+#include "temp_dir.hh"
 #include "util/error.hh"
 #include "util/thread_pool.hh"
 #include "zarr/array_writer.hh"
@@ -20,7 +22,6 @@
 #include <iterator>
 #include <memory>
 #include <random>
-#include <unistd.h>
 #include <vector>
 
 namespace fs = std::filesystem;
@@ -190,22 +191,17 @@ class FailingStore : public storage::Store
 };
 
 class PlaneChunks
-  : public testing::TestWithParam<std::tuple<ZarrVersion, int, Layout>>
+  : public test::TempDirTest<test::TempDir::Start::absent,
+                             testing::TestWithParam<std::tuple<ZarrVersion, int, Layout>>>
 {
   protected:
     void SetUp() override
     {
-        const auto [version, shuffle, layout] = GetParam();
-        root_ = fs::temp_directory_path() /
-                ("az-plane-chunks-" + std::to_string(::getpid()) + "-" +
-                 std::to_string(static_cast<int>(version)) + "-" +
-                 std::to_string(shuffle) + "-" + std::to_string(layout.chunk_t));
-        fs::remove_all(root_);
+        const Layout& layout = std::get<2>(GetParam());
         for (int t = 0; t < layout.frames; ++t) {
             frames_.push_back(frame(t));
         }
     }
-    void TearDown() override { fs::remove_all(root_); }
 
     /// Streams every frame through a pool of 8 threads of which 2 compress
     /// and 2 more write, with budgets of a few planes.
@@ -258,7 +254,6 @@ class PlaneChunks
         }
     }
 
-    fs::path root_;
     std::vector<std::vector<uint16_t>> frames_;
 };
 
@@ -309,16 +304,11 @@ TEST_P(PlaneChunks, StorageFailureIsRecordedOnceAndNothingHangs)
     FirstError errors;
     stream(store, errors); // returns: tasks waiting on a failed chunk ran on
     ASSERT_TRUE(errors.failed());
-    try {
-        errors.rethrow();
-        FAIL() << "expected the recorded error";
-    } catch (const Error& e) {
-        EXPECT_EQ(e.code(), ZarrStatusCode_IOError);
-        // Whichever of the I/O threads' failures was recorded first.
-        EXPECT_NE(std::string(e.what()).find("injected write failure number"),
-                  std::string::npos)
-          << e.what();
-    }
+    const Error e = test::recorded_error(errors);
+    EXPECT_EQ(e.code(), ZarrStatusCode_IOError);
+    // Whichever of the I/O threads' failures was recorded first.
+    EXPECT_NE(std::string(e.what()).find("injected write failure number"), std::string::npos)
+      << e.what();
 }
 
 INSTANTIATE_TEST_SUITE_P(
@@ -343,10 +333,10 @@ TEST(RawPlaneChunks, EveryChunkHoldsItsFramesInPlace)
                                                      { ZarrVersion_2, kShort },
                                                      { ZarrVersion_2, kTall } };
     for (const auto& [version, layout] : cases) {
-        const fs::path root = fs::temp_directory_path() /
-                              ("az-raw-plane-chunks-" + std::to_string(::getpid()) + "-" +
-                               std::to_string(layout.chunk_t));
-        fs::remove_all(root);
+        const test::TempDir dir(test::TempDir::Start::absent,
+                                "-v" + std::to_string(static_cast<int>(version)) + "-" +
+                                  std::to_string(layout.chunk_t));
+        const fs::path& root = dir.path();
         std::vector<std::vector<uint16_t>> frames;
         for (int t = 0; t < layout.frames; ++t) {
             frames.push_back(frame(t));
@@ -400,7 +390,6 @@ TEST(RawPlaneChunks, EveryChunkHoldsItsFramesInPlace)
                 }
             }
         }
-        fs::remove_all(root);
     }
 }
 

@@ -4,6 +4,7 @@
 // names it (ctest runs this program through credserver.py).
 #include "storage/s3/credentials.hh"
 #include "storage/s3/remote_credentials.hh"
+#include "temp_dir.hh"
 #include "util/error.hh"
 
 #include <curl/curl.h>
@@ -81,7 +82,7 @@ error_of(F&& f)
     return { ZarrStatusCode_Success, "" };
 }
 
-class Credentials_ : public testing::Test
+class Credentials_ : public zarr::test::TempDirTest<>
 {
   protected:
     void SetUp() override
@@ -89,14 +90,10 @@ class Credentials_ : public testing::Test
         for (const char* v : kVariables) {
             unsetenv(v);
         }
-        dir_ = fs::temp_directory_path() /
-               ("az-creds-" + std::to_string(::getpid()) + "-" +
-                testing::UnitTest::GetInstance()->current_test_info()->name());
-        fs::create_directories(dir_ / ".aws");
-        setenv("HOME", dir_.c_str(), 1); // no ~/.aws of the machine
+        fs::create_directories(root_ / ".aws");
+        setenv("HOME", root_.c_str(), 1); // no ~/.aws of the machine
         setenv("AWS_EC2_METADATA_DISABLED", "true", 1);
     }
-    void TearDown() override { fs::remove_all(dir_); }
 
     /// The fake endpoint, configured with `settings` (JSON); skips the test
     /// when it is not running.
@@ -110,8 +107,6 @@ class Credentials_ : public testing::Test
         return url;
     }
     std::string stats() { return control(std::string(std::getenv("ACQUIRE_ZARR_TEST_CRED_SERVER")) + "/_ctl/stats"); }
-
-    fs::path dir_;
 };
 
 /// The tests that need the fake endpoint (ctest runs them only through
@@ -135,7 +130,7 @@ has(const std::string& text, const std::string& part)
 
 TEST_F(Credentials_, EnvironmentWinsOverTheFiles)
 {
-    write_file(dir_ / ".aws/credentials",
+    write_file(root_ / ".aws/credentials",
                "[default]\naws_access_key_id = FILEKEY\naws_secret_access_key = filesecret\n");
     setenv("AWS_ACCESS_KEY_ID", "ENVKEY", 1);
     setenv("AWS_SECRET_ACCESS_KEY", "envsecret", 1);
@@ -158,7 +153,7 @@ TEST_F(Credentials_, KeyIdWithoutSecretIsRefused)
 
 TEST_F(Credentials_, ProfileComesFromAwsProfileInTheCredentialsFile)
 {
-    write_file(dir_ / ".aws/credentials",
+    write_file(root_ / ".aws/credentials",
                "[default]\naws_access_key_id = DEF\naws_secret_access_key = d\n"
                "[lab]\naws_access_key_id = LAB\naws_secret_access_key = l\n"
                "aws_session_token = labtoken\n");
@@ -174,7 +169,7 @@ TEST_F(Credentials_, ProfileComesFromAwsProfileInTheCredentialsFile)
 TEST_F(Credentials_, ConfigFileProfilesAreProfileSectionsAndNeedNoRegion)
 {
     const std::string config = write_file(
-      dir_ / "config", "[default]\naws_access_key_id = CDEF\naws_secret_access_key = c\n"
+      root_ / "config", "[default]\naws_access_key_id = CDEF\naws_secret_access_key = c\n"
                        "[lab]\naws_access_key_id = WRONG\naws_secret_access_key = w\n"
                        "[profile lab]\naws_access_key_id = CLAB\naws_secret_access_key = c\n");
     setenv("AWS_CONFIG_FILE", config.c_str(), 1);
@@ -187,11 +182,11 @@ TEST_F(Credentials_, ConfigFileProfilesAreProfileSectionsAndNeedNoRegion)
 
 TEST_F(Credentials_, CredentialsFileWinsOverConfigFileForTheSameProfile)
 {
-    write_file(dir_ / ".aws/config",
+    write_file(root_ / ".aws/config",
                "[profile lab]\nregion = eu-west-1\naws_access_key_id = CONFIG\n"
                "aws_secret_access_key = c\n[profile other]\naws_access_key_id = OTHER\n"
                "aws_secret_access_key = o\n");
-    write_file(dir_ / ".aws/credentials",
+    write_file(root_ / ".aws/credentials",
                "[lab]\naws_access_key_id = CREDS\naws_secret_access_key = c\n");
     setenv("AWS_PROFILE", "lab", 1);
     EXPECT_EQ(find_credentials()->get().access_key_id, "CREDS");
@@ -206,7 +201,7 @@ TEST_F(Credentials_, NothingFoundNamesEveryPlaceLooked)
     EXPECT_EQ(code, ZarrStatusCode_InvalidSettings);
     for (const std::string& part :
          { std::string("no AWS credentials found"), std::string("AWS_ACCESS_KEY_ID"),
-           (dir_ / ".aws/credentials").string(), (dir_ / ".aws/config").string(),
+           (root_ / ".aws/credentials").string(), (root_ / ".aws/config").string(),
            std::string("profile 'nope'"), std::string("AWS_WEB_IDENTITY_TOKEN_FILE"),
            std::string("AWS_CONTAINER_CREDENTIALS_FULL_URI"),
            std::string("AWS_EC2_METADATA_DISABLED") }) {
@@ -270,7 +265,7 @@ TEST_F(CredentialEndpoints, WebIdentityTokenIsExchangedAtSts)
     const std::string url = server();
     NEED_SERVER(url);
     setenv("AWS_WEB_IDENTITY_TOKEN_FILE",
-           write_file(dir_ / "token", "fake-web-identity-token\n").c_str(), 1);
+           write_file(root_ / "token", "fake-web-identity-token\n").c_str(), 1);
     setenv("AWS_ROLE_ARN", "arn:aws:iam::123456789012:role/acquire-test", 1);
     setenv("AWS_ROLE_SESSION_NAME", "session-of-test", 1);
     setenv("AWS_ENDPOINT_URL_STS", (url + "/sts").c_str(), 1);
@@ -289,7 +284,7 @@ TEST_F(CredentialEndpoints, StsRefusalNamesTheRoleAndCodeButNotTheToken)
     const std::string url = server();
     NEED_SERVER(url);
     setenv("AWS_WEB_IDENTITY_TOKEN_FILE",
-           write_file(dir_ / "token", "fake-web-identity-token").c_str(), 1);
+           write_file(root_ / "token", "fake-web-identity-token").c_str(), 1);
     setenv("AWS_ROLE_ARN", "arn:aws:iam::123456789012:role/not-allowed", 1);
     setenv("AWS_ENDPOINT_URL_STS", (url + "/sts").c_str(), 1);
     const auto [code, what] = error_of([] { find_credentials(); });
@@ -311,7 +306,7 @@ TEST_F(CredentialEndpoints, ContainerEndpointGetsTheAuthorizationToken)
     // The token file wins over the variable.
     setenv("AWS_CONTAINER_AUTHORIZATION_TOKEN", "Bearer wrong", 1);
     setenv("AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE",
-           write_file(dir_ / "auth", "Bearer right\n").c_str(), 1);
+           write_file(root_ / "auth", "Bearer right\n").c_str(), 1);
     EXPECT_EQ(find_credentials()->get().access_key_id, "AKIDFAKECREDENTIALS-2");
     EXPECT_TRUE(has(stats(), "\"refused\": 0")) << stats();
 }
@@ -364,10 +359,10 @@ TEST_F(CredentialEndpoints, SourcesAreTriedInTheOrderOfAwsSdks)
     setenv("AWS_EC2_METADATA_SERVICE_ENDPOINT", (url + "/imds").c_str(), 1);
     setenv("AWS_CONTAINER_CREDENTIALS_FULL_URI", (url + "/container/credentials").c_str(), 1);
     setenv("AWS_WEB_IDENTITY_TOKEN_FILE",
-           write_file(dir_ / "token", "fake-web-identity-token").c_str(), 1);
+           write_file(root_ / "token", "fake-web-identity-token").c_str(), 1);
     setenv("AWS_ROLE_ARN", "arn:aws:iam::123456789012:role/acquire-test", 1);
     setenv("AWS_ENDPOINT_URL_STS", (url + "/sts").c_str(), 1);
-    write_file(dir_ / ".aws/credentials",
+    write_file(root_ / ".aws/credentials",
                "[default]\naws_access_key_id = FILE\naws_secret_access_key = f\n");
     setenv("AWS_ACCESS_KEY_ID", "ENV", 1);
     setenv("AWS_SECRET_ACCESS_KEY", "e", 1);
@@ -376,7 +371,7 @@ TEST_F(CredentialEndpoints, SourcesAreTriedInTheOrderOfAwsSdks)
     unsetenv("AWS_ACCESS_KEY_ID");
     unsetenv("AWS_SECRET_ACCESS_KEY");
     EXPECT_EQ(find_credentials()->get().access_key_id, "FILE");
-    fs::remove(dir_ / ".aws/credentials");
+    fs::remove(root_ / ".aws/credentials");
     EXPECT_TRUE(has(find_credentials()->source(), "web identity"));
     unsetenv("AWS_ROLE_ARN");
     unsetenv("AWS_WEB_IDENTITY_TOKEN_FILE");

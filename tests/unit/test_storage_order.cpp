@@ -2,6 +2,7 @@
 // arrays: which orders are accepted, where every element of every frame
 // lands (chunk key and place in the chunk, as a Zarr reader finds it), the
 // shard index order and the metadata.
+#include "dimension_specs.hh"
 #include "util/error.hh"
 #include "zarr/frame_scatter.hh"
 #include "zarr/metadata.hh"
@@ -19,24 +20,9 @@ using zarr::ArraySpec;
 using zarr::DimensionSpec;
 using zarr::FrameScatter;
 using zarr::Geometry;
+using zarr::test::dims;
 
 namespace {
-
-/// Dimensions named n0, n1, ... from {size, chunk, shard} each.
-std::vector<DimensionSpec>
-dims(std::vector<std::array<uint64_t, 3>> specs)
-{
-    std::vector<DimensionSpec> out;
-    for (size_t i = 0; i < specs.size(); ++i) {
-        DimensionSpec d;
-        d.name = "n" + std::to_string(i);
-        d.size = specs[i][0];
-        d.chunk = specs[i][1];
-        d.shard_chunks = specs[i][2];
-        out.push_back(d);
-    }
-    return out;
-}
 
 /// The message storage_order_from refuses `order` with ("" if accepted).
 std::string

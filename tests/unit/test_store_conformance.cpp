@@ -3,6 +3,7 @@
 // names a server (ctest runs that through tests/s3/s3server.py, which starts
 // SeaweedFS with signature checking and sets the credentials).
 #include "storage/open_store.hh"
+#include "temp_dir.hh"
 #include "util/error.hh"
 
 #include <gtest/gtest.h>
@@ -15,7 +16,6 @@
 #include <random>
 #include <span>
 #include <thread>
-#include <unistd.h>
 #include <vector>
 
 namespace fs = std::filesystem;
@@ -35,9 +35,7 @@ std::string
 unique_name()
 {
     static int counter = 0;
-    return "az-conformance-" + std::to_string(::getpid()) + "-" +
-           testing::UnitTest::GetInstance()->current_test_info()->name() + "-" +
-           std::to_string(counter++);
+    return zarr::test::unique_test_name("-" + std::to_string(counter++));
 }
 
 /// A whole object in one write, as metadata and v2 chunk files go.

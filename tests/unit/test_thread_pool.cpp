@@ -1,3 +1,4 @@
+#include "recorded_error.hh"
 #include "util/error.hh"
 #include "util/thread_pool.hh"
 
@@ -13,6 +14,7 @@
 using zarr::Error;
 using zarr::FirstError;
 using zarr::ThreadPool;
+using zarr::test::recorded_error;
 
 namespace {
 
@@ -69,13 +71,9 @@ TEST(ThreadPool, ThrowingJobRecordsTheFirstErrorAndOthersStillRun)
     pool.wait_idle();
     EXPECT_EQ(ran.load(), 10);
     ASSERT_TRUE(errors.failed());
-    try {
-        errors.rethrow();
-        FAIL() << "rethrow did not throw";
-    } catch (const Error& e) {
-        EXPECT_EQ(e.code(), ZarrStatusCode_IOError);
-        EXPECT_STREQ(e.what(), "disk on fire");
-    }
+    const Error e = recorded_error(errors);
+    EXPECT_EQ(e.code(), ZarrStatusCode_IOError);
+    EXPECT_STREQ(e.what(), "disk on fire");
 }
 
 TEST(ThreadPool, SubmitBlocksWhileTheByteBudgetIsSpent)
@@ -231,11 +229,7 @@ TEST(ThreadPool, WaitIdleWaitsForIoJobsAndTheirErrorsAreRecorded)
         EXPECT_EQ(done.load(), 20);
     }
     ASSERT_TRUE(errors.failed());
-    try {
-        errors.rethrow();
-    } catch (const Error& e) {
-        EXPECT_STREQ(e.what(), "write refused");
-    }
+    EXPECT_STREQ(recorded_error(errors).what(), "write refused");
 }
 
 TEST(ThreadPool, SubmitIoBlocksWhileTheIoBudgetIsSpentButNotTheComputeLane)
@@ -286,8 +280,8 @@ TEST(ThreadPool, WaitingOnAnIoShareWaitsOnlyForThatShareSJobs)
     zarr::IoShare theirs;
     Gate their_gate;
     Gate my_gate;
-    pool.submit_io([&] { their_gate.wait(); }, 300, &theirs);
-    pool.submit_io([&] { my_gate.wait(); }, 40, &mine);
+    pool.submit_io([&] { their_gate.wait(); }, 300, nullptr, &theirs);
+    pool.submit_io([&] { my_gate.wait(); }, 40, nullptr, &mine);
 
     // Another producer's burst does not hold this one: 40 <= 50 at once.
     pool.wait_for_io_bytes_at_most(50, &mine);
@@ -314,4 +308,50 @@ TEST(ThreadPool, WaitingOnAnIoShareWaitsOnlyForThatShareSJobs)
     lane_waiter.join();
     pool.wait_idle();
     pool.wait_for_io_bytes_at_most(0, &theirs); // back to zero
+
+// As a stream wires them (src/stream/stream.hh): the pool's errors and each
+// array's are children of the stream's. A job submitted with its array as
+// owner fails that array alone; one with no owner fails the pool's, which
+// stops every array.
+TEST(ThreadPool, AJobWithAnOwnerFailsItsOwnerAndAJobWithoutOneFailsThePool)
+{
+    FirstError stream;
+    FirstError pool_errors(&stream);
+    FirstError array_a(&stream);
+    FirstError array_b(&stream);
+    ThreadPool pool(2, 8, 1 << 20, pool_errors, 0, 1, 1 << 20);
+    std::atomic<int> ran{ 0 };
+    pool.submit([] { throw Error(ZarrStatusCode_IOError, "a: compute"); }, 1, &array_a);
+    pool.submit_io([] { throw std::runtime_error("a: write"); }, 1, &array_a);
+    pool.submit([&] { ++ran; }, 1, &array_b);
+    pool.submit_io([&] { ++ran; }, 1, &array_b);
+    pool.wait_idle();
+    EXPECT_EQ(ran.load(), 2);
+    ASSERT_TRUE(array_a.failed());
+    EXPECT_FALSE(array_b.failed());
+    EXPECT_FALSE(pool_errors.failed()) << "an array's failure stopped every array";
+    EXPECT_TRUE(stream.failed()); // close reports it
+
+    pool.submit_io([] { throw Error(ZarrStatusCode_InternalError, "no array's"); }, 1);
+    pool.wait_idle();
+    ASSERT_TRUE(pool_errors.failed());
+    EXPECT_FALSE(array_b.failed());
+    EXPECT_STREQ(recorded_error(pool_errors).what(), "no array's");
+}
+
+TEST(ThreadPool, WithoutIoThreadsAnOwnedIoJobsFailureGoesToItsOwnerNotTheCaller)
+{
+    FirstError pool_errors;
+    FirstError array;
+    ThreadPool pool(1, 8, 100, pool_errors);
+    EXPECT_NO_THROW(
+      pool.submit_io([] { throw Error(ZarrStatusCode_IOError, "disk gone"); }, 10, &array));
+    ASSERT_TRUE(array.failed());
+    EXPECT_FALSE(pool_errors.failed());
+    const Error e = recorded_error(array);
+    EXPECT_EQ(e.code(), ZarrStatusCode_IOError);
+    EXPECT_STREQ(e.what(), "disk gone");
+    // With no owner, the failure is the caller's: it ran the job.
+    EXPECT_THROW(pool.submit_io([] { throw Error(ZarrStatusCode_IOError, "x"); }, 10), Error);
+    EXPECT_FALSE(pool_errors.failed());
 }

@@ -2,6 +2,7 @@
 // frame and writes 2-D metadata, 2-coordinate keys and chunks a reader
 // decodes to the frame (or its transpose); a pyramid of one halves y and x.
 #include "storage/store.hh"
+#include "temp_dir.hh"
 #include "util/error.hh"
 #include "util/thread_pool.hh"
 #include "zarr/array_writer.hh"
@@ -12,7 +13,6 @@
 
 #include <cstring>
 #include <filesystem>
-#include <unistd.h>
 #include <vector>
 
 namespace fs = std::filesystem;
@@ -53,10 +53,8 @@ TEST_P(TwoDimensions, OneFrameFillsTheArrayAndReadsBackAsTheFrame)
     const auto [version, swapped] = GetParam();
     const ArraySpec spec = two_d(version, swapped ? std::vector<size_t>{ 1, 0 }
                                                   : std::vector<size_t>{});
-    const fs::path root = fs::temp_directory_path() /
-                          ("az-two-dims-" + std::to_string(::getpid()) + "-" +
-                           std::to_string(int(version)) + (swapped ? "-t" : "-a"));
-    fs::remove_all(root);
+    const test::TempDir dir;
+    const fs::path& root = dir.path();
     auto store = storage::make_filesystem_store(root.string());
     FirstError errors;
     std::vector<uint16_t> frame(kH * kW);
@@ -113,7 +111,6 @@ TEST_P(TwoDimensions, OneFrameFillsTheArrayAndReadsBackAsTheFrame)
             }
         }
     }
-    fs::remove_all(root);
 }
 
 INSTANTIATE_TEST_SUITE_P(VersionsAndOrders,

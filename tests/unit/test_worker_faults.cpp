@@ -3,7 +3,9 @@
 // pool drains without hanging, the chunks queued after it are skipped, and
 // no object appears for the chunks that failed.
 #include "codec/blosc_codec.hh"
+#include "recorded_error.hh"
 #include "storage/store.hh"
+#include "temp_dir.hh"
 #include "util/error.hh"
 #include "util/thread_pool.hh"
 #include "zarr/array_writer.hh"
@@ -12,7 +14,6 @@
 
 #include <filesystem>
 #include <memory>
-#include <unistd.h>
 #include <vector>
 
 namespace fs = std::filesystem;
@@ -36,19 +37,8 @@ spec(ZarrVersion version, int level)
     return s;
 }
 
-class WorkerFaults : public testing::TestWithParam<ZarrVersion>
-{
-  protected:
-    void SetUp() override
-    {
-        root_ = fs::temp_directory_path() /
-                ("az-worker-faults-" + std::to_string(::getpid()) + "-" +
-                 std::to_string(static_cast<int>(GetParam())));
-        fs::remove_all(root_);
-    }
-    void TearDown() override { fs::remove_all(root_); }
-    fs::path root_;
-};
+using WorkerFaults =
+  test::TempDirTest<test::TempDir::Start::absent, testing::TestWithParam<ZarrVersion>>;
 
 } // namespace
 
@@ -68,15 +58,11 @@ TEST_P(WorkerFaults, CompressionFailureIsRecordedAndNothingHangs)
         writer.finalize_shards();
     }
     ASSERT_TRUE(errors.failed());
-    try {
-        errors.rethrow();
-        FAIL() << "expected the recorded error";
-    } catch (const Error& e) {
-        EXPECT_EQ(e.code(), ZarrStatusCode_CompressionError);
-        const std::string what = e.what();
-        EXPECT_NE(what.find("blosc_compress_ctx failed"), std::string::npos) << what;
-        EXPECT_NE(what.find("level 10"), std::string::npos) << what;
-    }
+    const Error failure = test::recorded_error(errors);
+    EXPECT_EQ(failure.code(), ZarrStatusCode_CompressionError);
+    const std::string what = failure.what();
+    EXPECT_NE(what.find("blosc_compress_ctx failed"), std::string::npos) << what;
+    EXPECT_NE(what.find("level 10"), std::string::npos) << what;
     // No chunk object was written for data that never got compressed.
     size_t chunk_files = 0;
     for (const auto& e : fs::recursive_directory_iterator(root_)) {
