@@ -33,37 +33,6 @@ groups_of(const ArrayPlan& plan)
     return parent_groups(plan.output_key);
 }
 
-/// Shared budgets beyond what the largest array alone would get are capped
-/// here: the arrays' slabs seldom complete at once, and the caller waits
-/// (backpressure) when they do.
-constexpr size_t kMaxSharedBudget = size_t{ 1 } << 30;
-
-/// One pool for every array: each array's budgets added up (the first
-/// array's config alone for a single array, as io_policy sizes it).
-ThreadPool::Config
-shared_pool_config(const StreamPlan& plan,
-                   const std::vector<std::vector<std::optional<codec::BloscPlanes>>>& planes)
-{
-    ThreadPool::Config config{};
-    size_t largest = 0, largest_io = 0;
-    for (size_t a = 0; a < plan.arrays.size(); ++a) {
-        const ThreadPool::Config c =
-          io_policy::pool_config(plan.arrays[a].levels, planes[a], plan.max_threads);
-        largest = std::max(largest, c.byte_budget);
-        largest_io = std::max(largest_io, c.io_budget);
-        if (a == 0) {
-            config = c;
-            continue;
-        }
-        config.max_queued_jobs += c.max_queued_jobs - 2 * plan.max_threads;
-        config.byte_budget += c.byte_budget;
-        config.io_budget += c.io_budget;
-    }
-    config.byte_budget = std::min(config.byte_budget, std::max(largest, kMaxSharedBudget));
-    config.io_budget = std::min(config.io_budget, std::max(largest_io, kMaxSharedBudget));
-    return config;
-}
-
 /// Splits io_policy::kMaxPrefillBytes among the arrays by their frame size,
 /// so that a stream of many arrays faults in as much at creation as a
 /// stream of one. Each level of an array prefills within its part (lower
@@ -92,6 +61,35 @@ share_prefill(StreamPlan& plan)
 }
 
 } // namespace
+
+/// Shared budgets beyond what the largest array alone would get are capped
+/// here: the arrays' slabs seldom complete at once, and the caller waits
+/// (backpressure) when they do.
+constexpr size_t kMaxSharedBudget = size_t{ 1 } << 30;
+
+ThreadPool::Config
+shared_pool_config(const StreamPlan& plan,
+                   const std::vector<std::vector<std::optional<codec::BloscPlanes>>>& planes)
+{
+    ThreadPool::Config config{};
+    size_t largest = 0, largest_io = 0;
+    for (size_t a = 0; a < plan.arrays.size(); ++a) {
+        const ThreadPool::Config c =
+          io_policy::pool_config(plan.arrays[a].levels, planes[a], plan.max_threads);
+        largest = std::max(largest, c.byte_budget);
+        largest_io = std::max(largest_io, c.io_budget);
+        if (a == 0) {
+            config = c;
+            continue;
+        }
+        config.max_queued_jobs += c.max_queued_jobs - 2 * plan.max_threads;
+        config.byte_budget += c.byte_budget;
+        config.io_budget += c.io_budget;
+    }
+    config.byte_budget = std::min(config.byte_budget, std::max(largest, kMaxSharedBudget));
+    config.io_budget = std::min(config.io_budget, std::max(largest_io, kMaxSharedBudget));
+    return config;
+}
 
 Stream::Stream(const ZarrStreamSettings* settings)
   : plan_(plan_stream(settings))

@@ -17,6 +17,13 @@
 
 namespace zarr {
 
+/// One pool for every array of `plan` (`planes`: each level's plane_plan(),
+/// per array): each array's budgets added up (the first array's config
+/// alone for a single array, as io_policy sizes it).
+ThreadPool::Config
+shared_pool_config(const StreamPlan& plan,
+                   const std::vector<std::vector<std::optional<codec::BloscPlanes>>>& planes);
+
 class Stream
 {
   public:
