@@ -158,7 +158,8 @@ compressed_planes(const ArraySpec& spec,
     s.plane_chunks += g.chunks_per_slab();
     s.compute_jobs = s.io_jobs = true;
     // A job takes a frame's planes up to kMinJobBytes and one more plane.
-    s.largest_job = std::max(s.largest_job, std::min(staging, io_policy::kMinJobBytes + p.plane_bytes()));
+    s.largest_job =
+      std::max(s.largest_job, std::min(staging, io_policy::kMinJobBytes + p.plane_bytes()));
     Shared::Slabs& slabs = s.slabs.back();
     slabs.bytes += g.chunks_per_slab() * chunk;
     if (slabs.frame_staging == 0) {

@@ -39,12 +39,12 @@ CONFIGS = {
     "v2": {"version": 2},
 }
 
-# The estimate over the measured growth, at most. Measured on a 2-core
-# machine (docs/memory.md has the figures): random data 1.1x to 1.9x,
-# microscopy-like data 1.5x to 3.6x (its chunks compress to a third of the
-# worst case the estimate assumes).
-MAX_FACTOR = {"random": 2.0, "microscopy": 4.0}
-
+# The estimate over the measured growth, at most. Measured with 2 threads
+# on a 2-core machine (docs/memory.md): random data 1.6x to 2.3x,
+# microscopy-like data 1.7x to 3.0x (its chunks compress to about half of
+# the worst case the estimate assumes). The growth varies by some 15% from
+# run to run with the workers' timing: the limits leave room for that.
+MAX_FACTOR = {"random": 3.0, "microscopy": 4.0}
 
 def probe(tmp_path: Path, name: str, data: str) -> dict:
     config = dict(BASE, **CONFIGS[name], data=data, store=str(tmp_path / f"{name}.zarr"))
