@@ -62,7 +62,7 @@ struct Shared
     uint64_t zstd_context = 0;      // per compute thread, if any level uses zstd
     bool compute_jobs = false;      // some level gives the workers jobs
     bool io_jobs = false;           // some level gives the I/O threads jobs
-    uint64_t other_levels = 0;        // levels whose chunks are built whole or raw
+    uint64_t other_levels = 0;      // levels whose chunks are built whole or raw
     /// Per array: the segments of its levels' slabs of chunks being
     /// compressed plane by plane, each chunk at its worst-case size; and
     /// whether ArrayStream paces its caller on the I/O budget, with every
@@ -77,9 +77,9 @@ struct Shared
     std::vector<Slabs> slabs;
 };
 
-/// The libzstd workspace that compressing `input` bytes at `level` takes
-/// (a thread's context, or one c-blosc makes for a block), or 0 where
-/// `spec` does not compress with zstd.
+/// The libzstd workspace that compressing `input` bytes with the codec of
+/// `spec` takes (a thread's context, or one c-blosc makes for a block), or
+/// 0 where it does not compress with zstd.
 uint64_t
 zstd_workspace(const ArraySpec& spec, uint64_t input)
 {

@@ -49,7 +49,7 @@ MAX_FACTOR = {"random": 3.0, "microscopy": 4.0}
 def probe(tmp_path: Path, name: str, data: str) -> dict:
     config = dict(BASE, **CONFIGS[name], data=data, store=str(tmp_path / f"{name}.zarr"))
     out = subprocess.run([sys.executable, str(PROBE), json.dumps(config)], check=True,
-                         capture_output=True, text=True, timeout=120)
+                         capture_output=True, text=True, timeout=300)
     return json.loads(out.stdout)
 
 
