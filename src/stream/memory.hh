@@ -8,11 +8,16 @@
 
 namespace zarr {
 
-/// Bytes a stream built from `plan` holds at most: every level's open slab
-/// of chunks and the buffers its pool keeps or has in flight, the encoded
-/// chunks, shard packs, partial-frame staging, the downsamplers' planes, the
-/// pool's budgets, and a fixed allowance per thread (codec contexts, stack)
-/// and per stream (libraries, allocator).
+/// Bytes by which a stream built from `plan` grows the process's memory at
+/// most, whatever the data (chunks at their worst-case compressed size) and
+/// the order of appends: per level, the buffers its chunk builder and shard
+/// writer hold beyond the pool's budgets (the slab being filled, prefilled
+/// and idle buffers, shard indexes and packs, S3 parts), the downsamplers'
+/// planes and the partial-frame staging; once for the stream, the one pool
+/// every array shares (its compute and I/O budgets, bounded together with
+/// the open slabs where the caller is paced on the I/O budget) and per
+/// thread its scratch, libzstd contexts and a fixed allowance, and a fixed
+/// allowance per stream. docs/memory.md says how close it comes.
 uint64_t
 estimate_max_memory(const StreamPlan& plan);
 

@@ -35,17 +35,40 @@ groups_of(const ArrayPlan& plan)
     return parent_groups(plan.output_key);
 }
 
+/// Splits io_policy::kMaxPrefillBytes among the arrays by their frame size,
+/// so that a stream of many arrays faults in as much at creation as a
+/// stream of one. Each level of an array prefills within its part (lower
+/// levels need a fraction of it).
+void
+share_prefill(StreamPlan& plan)
+{
+    if (plan.arrays.size() < 2) {
+        return;
+    }
+    std::vector<uint64_t> frame_bytes;
+    uint64_t total = 0;
+    for (const auto& array : plan.arrays) {
+        const ArraySpec& full = array.levels.front();
+        frame_bytes.push_back(Geometry(full.dims, bytes_of(full.dtype)).frame_bytes());
+        total += frame_bytes.back();
+    }
+    for (size_t a = 0; a < plan.arrays.size(); ++a) {
+        const auto share = static_cast<uint64_t>(
+          static_cast<double>(io_policy::kMaxPrefillBytes) *
+          (static_cast<double>(frame_bytes[a]) / static_cast<double>(total)));
+        for (auto& level : plan.arrays[a].levels) {
+            level.prefill_bytes = share;
+        }
+    }
+}
+
+} // namespace
+
 /// Shared budgets beyond what the largest array alone would get are capped
 /// here: the arrays' slabs seldom complete at once, and the caller waits
 /// (backpressure) when they do.
 constexpr size_t kMaxSharedBudget = size_t{ 1 } << 30;
 
-/// One pool for every array: each array's budgets added up (the first
-/// array's config alone for a single array, as io_policy sizes it), but for
-/// the compute budget of arrays whose every level is compressed plane by
-/// plane: theirs is a few frames to keep the workers busy, and the workers
-/// are the same for every array, so twice the largest of those is enough
-/// (what it saves is staged frames: plane_chunks.cpp).
 ThreadPool::Config
 shared_pool_config(const StreamPlan& plan,
                    const std::vector<std::vector<std::optional<codec::BloscPlanes>>>& planes)
@@ -75,35 +98,6 @@ shared_pool_config(const StreamPlan& plan,
     config.io_budget = std::min(config.io_budget, std::max(largest_io, kMaxSharedBudget));
     return config;
 }
-
-/// Splits io_policy::kMaxPrefillBytes among the arrays by their frame size,
-/// so that a stream of many arrays faults in as much at creation as a
-/// stream of one. Each level of an array prefills within its part (lower
-/// levels need a fraction of it).
-void
-share_prefill(StreamPlan& plan)
-{
-    if (plan.arrays.size() < 2) {
-        return;
-    }
-    std::vector<uint64_t> frame_bytes;
-    uint64_t total = 0;
-    for (const auto& array : plan.arrays) {
-        const ArraySpec& full = array.levels.front();
-        frame_bytes.push_back(Geometry(full.dims, bytes_of(full.dtype)).frame_bytes());
-        total += frame_bytes.back();
-    }
-    for (size_t a = 0; a < plan.arrays.size(); ++a) {
-        const auto share = static_cast<uint64_t>(
-          static_cast<double>(io_policy::kMaxPrefillBytes) *
-          (static_cast<double>(frame_bytes[a]) / static_cast<double>(total)));
-        for (auto& level : plan.arrays[a].levels) {
-            level.prefill_bytes = share;
-        }
-    }
-}
-
-} // namespace
 
 Stream::Stream(const ZarrStreamSettings* settings)
   : plan_(plan_stream(settings))

@@ -17,6 +17,17 @@
 
 namespace zarr {
 
+/// One pool for every array of `plan` (`planes`: each level's plane_plan(),
+/// per array): each array's budgets added up (the first array's config
+/// alone for a single array, as io_policy sizes it), but for the compute
+/// budget of arrays whose every level is compressed plane by plane: theirs
+/// is a few frames to keep the workers busy, and the workers are the same
+/// for every array, so twice the largest of those is enough (what it saves
+/// is staged frames: plane_chunks.cpp).
+ThreadPool::Config
+shared_pool_config(const StreamPlan& plan,
+                   const std::vector<std::vector<std::optional<codec::BloscPlanes>>>& planes);
+
 class Stream
 {
   public:

@@ -18,6 +18,12 @@ segment_bytes(const codec::BloscPlanes& p)
 }
 
 uint64_t
+plane_write_frames(uint64_t plane_bytes, uint64_t planes_per_chunk)
+{
+    return std::min(planes_per_chunk, ceil_div(kMinPlaneWrite, plane_bytes));
+}
+
+uint64_t
 bytes_in_flight(const ArraySpec& spec, bool planes)
 {
     const Geometry g(spec.dims, bytes_of(spec.dtype));

@@ -63,6 +63,11 @@ inline constexpr uint64_t kMinJobBytes = uint64_t{ 1 } << 20;
 /// those of 512 KiB at its full speed (benchmarks/README.md: plane-writes).
 inline constexpr uint64_t kMinPlaneWrite = uint64_t{ 512 } << 10;
 
+/// Frames whose planes each such write covers: kMinPlaneWrite's worth of
+/// planes of `plane_bytes`, at most a chunk's `planes_per_chunk`.
+uint64_t
+plane_write_frames(uint64_t plane_bytes, uint64_t planes_per_chunk);
+
 /// The smallest segment of a chunk compressed plane by plane: small enough
 /// that the part of the last segment a chunk leaves unused is little.
 inline constexpr size_t kMinSegmentBytes = size_t{ 256 } << 10;

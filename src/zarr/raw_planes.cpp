@@ -68,8 +68,7 @@ RawPlanes::RawPlanes(const BuildContext& context)
   : c_(context)
   , plane_bytes_(c_.scatter.plane_bytes())
   , planes_per_chunk_(c_.geometry.planes_per_chunk())
-  , write_group_(
-      std::min(planes_per_chunk_, ceil_div(io_policy::kMinPlaneWrite, plane_bytes_)))
+  , write_group_(io_policy::plane_write_frames(plane_bytes_, planes_per_chunk_))
 {
     open_.resize(c_.geometry.chunks_per_slab());
     staging_ = BufferPool::create(c_.scatter.tiles().size() * write_group_ * plane_bytes_,
