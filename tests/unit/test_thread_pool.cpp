@@ -308,6 +308,7 @@ TEST(ThreadPool, WaitingOnAnIoShareWaitsOnlyForThatShareSJobs)
     lane_waiter.join();
     pool.wait_idle();
     pool.wait_for_io_bytes_at_most(0, &theirs); // back to zero
+}
 
 // As a stream wires them (src/stream/stream.hh): the pool's errors and each
 // array's are children of the stream's. A job submitted with its array as
