@@ -18,30 +18,20 @@ import ctypes
 import gc
 import json
 import sys
+from pathlib import Path
 
 import numpy as np
 
 import acquire_zarr as aqz
 
-POOL = 4  # distinct frames per array, cycled
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
+from scenarios import frame_pool  # noqa: E402
 
 
 def frames(kind: str, height: int, width: int, seed: int) -> list[np.ndarray]:
-    """Uniform random frames (incompressible), or microscopy-like ones: smooth
-    blobs over a background with Poisson noise (LZ4 takes them to about half)."""
-    rng = np.random.default_rng(seed)
-    if kind == "random":
-        return [rng.integers(0, 1 << 16, (height, width), dtype=np.uint16) for _ in range(POOL)]
-    yy, xx = np.mgrid[0:height, 0:width].astype(np.float32)
-    out = []
-    for _ in range(POOL):
-        signal = np.full((height, width), 120.0, dtype=np.float32)
-        for _ in range(6):
-            cy, cx = rng.uniform(0, height), rng.uniform(0, width)
-            r = rng.uniform(0.02, 0.08) * max(height, width)
-            signal += rng.uniform(400, 2500) * np.exp(-((yy - cy) ** 2 + (xx - cx) ** 2) / (2 * r * r))
-        out.append(np.minimum(rng.poisson(signal), 65535).astype(np.uint16))
-    return out
+    """The benchmarks' frames: uniform random (incompressible), or
+    microscopy-like (LZ4 takes them to about half)."""
+    return frame_pool(kind, seed=seed, height=height, width=width)
 
 
 def settings(c: dict) -> aqz.StreamSettings:
@@ -97,7 +87,7 @@ def main() -> None:
     with aqz.ZarrStream(s) as stream:
         for f in range(c["frames"]):
             for a in range(c["arrays"]):
-                stream.append(pools[a][f % POOL], key=f"pos{a}")
+                stream.append(pools[a][f % len(pools[a])], key=f"pos{a}")
     print(json.dumps({"estimate": estimate, "growth": status_bytes("VmHWM") - baseline}))
 
 
