@@ -27,8 +27,8 @@ ThreadPool::ThreadPool(const Config& config, FirstError& errors)
   , max_queued_(std::max<size_t>(1, config.max_queued_jobs))
   , byte_budget_(config.byte_budget)
   , io_budget_(config.io_budget)
-  , compute_(static_cast<std::ptrdiff_t>(
-      config.compute_slots == 0 ? std::max(1u, config.threads) : config.compute_slots))
+  , compute_(config.compute_slots == 0 ? std::max(1u, config.threads)
+                                        : config.compute_slots)
 {
     const unsigned n_threads = std::max(1u, config.threads);
     const unsigned n_io = config.io_threads;

@@ -13,7 +13,6 @@
 #include <deque>
 #include <functional>
 #include <mutex>
-#include <semaphore>
 #include <thread>
 #include <vector>
 
@@ -28,6 +27,44 @@ class IoShare
   private:
     friend class ThreadPool;
     size_t bytes_ = 0;
+};
+
+/// A counting semaphore on a mutex and a condition variable. libstdc++ 12's
+/// std::counting_semaphore (Debian 12's GCC) can leave a waiter asleep while
+/// the count is positive: acquire() reads the count, spins, then sleeps on
+/// the value it read first, and release() wakes sleepers only when the count
+/// was 0 (GCC bug 104928). When every compute slot was released in that
+/// window, the workers slept with both slots free and a stream hung at close.
+class Slots
+{
+  public:
+    explicit Slots(size_t count)
+      : free_(count)
+    {
+    }
+    Slots(const Slots&) = delete;
+    Slots& operator=(const Slots&) = delete;
+
+    void acquire()
+    {
+        std::unique_lock lock(mutex_);
+        freed_.wait(lock, [&] { return free_ > 0; });
+        --free_;
+    }
+
+    void release()
+    {
+        {
+            std::lock_guard lock(mutex_);
+            ++free_;
+        }
+        freed_.notify_one();
+    }
+
+  private:
+    std::mutex mutex_;
+    std::condition_variable freed_;
+    size_t free_;
 };
 
 class ThreadPool
@@ -161,7 +198,7 @@ class ThreadPool
     std::condition_variable idle_;
     Lane compute_lane_;
     Lane io_lane_;
-    std::counting_semaphore<> compute_;
+    Slots compute_;
     std::vector<std::thread> threads_;
 };
 

@@ -13,6 +13,7 @@ import threading
 import time
 
 import numpy as np
+import pytest
 import zarr
 
 FRAMES = 40960          # 512 x 512 uint16 = 512 KiB each: 20 GiB in all
@@ -73,14 +74,25 @@ def test_rss_stays_flat_over_20_gib(tmp_path):
                 break
             time.sleep(0.05)
 
+    def read_progress():
+        for line in child.stdout:
+            if line.strip().isdigit():
+                progress[0] = int(line)
+
     sampler = threading.Thread(target=sample)
+    reader = threading.Thread(target=read_progress)
     sampler.start()
+    reader.start()
     started = time.monotonic()
-    for line in child.stdout:
-        if line.strip().isdigit():
-            progress[0] = int(line)
-    child.wait(timeout=1200)
-    sampler.join()
+    try:
+        child.wait(timeout=1200)
+    except subprocess.TimeoutExpired:
+        child.kill()  # a hang fails the test instead of stopping the suite
+        child.wait()
+        pytest.fail(f"the stream did not finish in 1200 s; it had appended {progress[0]} frames")
+    finally:
+        reader.join()
+        sampler.join()
     stderr = child.stderr.read()
     child.stdout.close()
     child.stderr.close()

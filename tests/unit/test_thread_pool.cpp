@@ -10,6 +10,7 @@
 #include <mutex>
 #include <stdexcept>
 #include <thread>
+#include <vector>
 
 using zarr::Error;
 using zarr::FirstError;
@@ -177,6 +178,44 @@ TEST(ThreadPool, ComputeSlotsBoundTheJobsComputingAtOnce)
     gate.open();
     pool.wait_idle();
     EXPECT_TRUE(io_done.load());
+    EXPECT_LE(most.load(), 2);
+    EXPECT_GE(most.load(), 1);
+}
+
+// Many short rounds in which four threads take and give back two slots,
+// each round ending with every thread finished: a waiter left asleep with
+// a slot free (as libstdc++ 12's std::counting_semaphore could leave one)
+// would hang its round. Each holder also checks that no more than two hold
+// a slot at once.
+TEST(Slots, EveryWaiterWakesAndNoMoreThanTheCountHoldAtOnce)
+{
+    constexpr int kRounds = 2000;
+    std::atomic<int> holding{ 0 };
+    std::atomic<int> most{ 0 };
+    for (int round = 0; round < kRounds; ++round) {
+        zarr::Slots slots(2);
+        std::vector<std::thread> threads;
+        for (int t = 0; t < 4; ++t) {
+            threads.emplace_back([&] {
+                for (int k = 0; k < 20; ++k) {
+                    slots.acquire();
+                    const int now = ++holding;
+                    int seen = most.load();
+                    while (now > seen && !most.compare_exchange_weak(seen, now)) {
+                    }
+                    if (k % 4 == 0) {
+                        std::this_thread::yield();
+                    }
+                    --holding;
+                    slots.release();
+                }
+            });
+        }
+        for (auto& t : threads) {
+            t.join();
+        }
+    }
+    EXPECT_EQ(holding.load(), 0);
     EXPECT_LE(most.load(), 2);
     EXPECT_GE(most.load(), 1);
 }
