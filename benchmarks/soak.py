@@ -81,8 +81,19 @@ def free_bytes(path: Path) -> int:
     return st.f_bavail * st.f_frsize
 
 
+TRIM_STEP = 4 << 20  # bytes a janitor's truncate frees at once
+
+
 class Janitor(threading.Thread):
-    """Deletes shard rows (c/<t>) finished more than KEEP_SECONDS ago."""
+    """Deletes shard rows (c/<t>) finished more than KEEP_SECONDS ago.
+
+    A shard file is cut down TRIM_STEP bytes at a time, the steps spread
+    evenly over the second, then unlinked. On a filesystem mounted with
+    `discard` (this machine's ext4), freeing blocks discards them on the
+    spot: unlinking a whole 137 MiB shard at once held the filesystem for
+    100-160 ms, and the stream's writes to new shards waited behind it (p99
+    20-42 ms and a max of 160 ms in a 20-minute soak, against 5.8 and 8.5 ms
+    at the same rate with nothing deleted)."""
 
     def __init__(self, array: Path, frames_per_row: int):
         super().__init__(daemon=True)
@@ -91,25 +102,41 @@ class Janitor(threading.Thread):
         self.stop = threading.Event()
         self.low_on_space = False  # set once free space < MIN_FREE_BYTES
 
+    def finished_rows(self, history: list[tuple[float, int]], now: float) -> int:
+        """Rows of shards finished more than KEEP_SECONDS ago."""
+        old = [n for t, n in history if now - t >= KEEP_SECONDS]
+        return old[-1] // self.frames_per_row - 1 if old else 0  # the last may be open
+
     def run(self) -> None:
         history: list[tuple[float, int]] = []
-        deleted = 0
-        while not self.stop.wait(1.0):
-            if free_bytes(self.array.parent.parent) < MIN_FREE_BYTES:
-                self.low_on_space = True
+        listed = 0  # rows whose files are queued
+        queue: list[list] = []  # [path, bytes left] to cut down and remove, oldest first
+        tick = time.monotonic()
+        while not self.stop.is_set():
             now = time.monotonic()
-            history.append((now, self.appended))
-            old = [n for t, n in history if now - t >= KEEP_SECONDS]
-            if not old:
-                continue
-            done_rows = old[-1] // self.frames_per_row - 1  # the last may be open
-            for row in range(deleted, max(deleted, done_rows)):
-                # Files only: the store syncs the directories it made at close.
-                for root, _, files in os.walk(self.array / "c" / str(row)):
-                    for name in files:
-                        os.unlink(os.path.join(root, name))
-            deleted = max(deleted, done_rows)
-            history = [(t, n) for t, n in history if now - t < 2 * KEEP_SECONDS]
+            if now >= tick:
+                tick = now + 1.0
+                if free_bytes(self.array.parent.parent) < MIN_FREE_BYTES:
+                    self.low_on_space = True
+                history.append((now, self.appended))
+                for row in range(listed, max(listed, self.finished_rows(history, now))):
+                    # Files only: the store syncs the directories it made at close.
+                    for root, _, files in os.walk(self.array / "c" / str(row)):
+                        for name in files:
+                            path = os.path.join(root, name)
+                            queue.append([path, os.path.getsize(path)])
+                    listed = row + 1
+                history = [(t, n) for t, n in history if now - t < 2 * KEEP_SECONDS]
+            if queue:
+                path, size = queue[0]
+                if size > TRIM_STEP:
+                    os.truncate(path, size - TRIM_STEP)
+                    queue[0][1] = size - TRIM_STEP
+                else:
+                    os.unlink(path)
+                    queue.pop(0)
+            steps_left = sum(-(-size // TRIM_STEP) or 1 for _, size in queue)
+            self.stop.wait(max(0.0, tick - time.monotonic()) / (steps_left + 1))
 
 
 def calibrate(out: Path, frames: list[np.ndarray], seconds: float = 60.0,
