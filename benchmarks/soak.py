@@ -87,8 +87,9 @@ TRIM_STEP = 4 << 20  # bytes a janitor's truncate frees at once
 class Janitor(threading.Thread):
     """Deletes shard rows (c/<t>) finished more than KEEP_SECONDS ago.
 
-    A shard file is cut down TRIM_STEP bytes at a time, the steps spread
-    evenly over the second, then unlinked. On a filesystem mounted with
+    A shard file is cut down TRIM_STEP bytes at a time (more when the
+    janitor falls behind), the steps spread evenly over the second, then
+    unlinked. On a filesystem mounted with
     `discard` (this machine's ext4), freeing blocks discards them on the
     spot: unlinking a whole 137 MiB shard at once held the filesystem for
     100-160 ms, and the stream's writes to new shards waited behind it (p99
@@ -129,9 +130,12 @@ class Janitor(threading.Thread):
                 history = [(t, n) for t, n in history if now - t < 2 * KEEP_SECONDS]
             if queue:
                 path, size = queue[0]
-                if size > TRIM_STEP:
-                    os.truncate(path, size - TRIM_STEP)
-                    queue[0][1] = size - TRIM_STEP
+                # Behind (discards slower than the stream writes), in larger
+                # steps: at most about 100 for all that waits.
+                step = max(TRIM_STEP, sum(n for _, n in queue) // 100)
+                if size > step:
+                    os.truncate(path, size - step)
+                    queue[0][1] = size - step
                 else:
                     os.unlink(path)
                     queue.pop(0)
