@@ -93,7 +93,7 @@ class Janitor(threading.Thread):
     `discard` (this machine's ext4), freeing blocks discards them on the
     spot: unlinking a whole 137 MiB shard at once held the filesystem for
     100-160 ms, and the stream's writes to new shards waited behind it (p99
-    20-42 ms and a max of 160 ms in a 20-minute soak, against 5.8 and 8.5 ms
+    up to 42 ms and a max of 164 ms in a 20-minute soak, against 5.8 and 8.5 ms
     at the same rate with nothing deleted)."""
 
     def __init__(self, array: Path, frames_per_row: int):
